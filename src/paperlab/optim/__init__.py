@@ -1,0 +1,1 @@
+"""Optimization: one module per paper (part 1 of the book)."""

@@ -1,0 +1,135 @@
+"""One house style for every figure in the book.
+
+Chapters and ``draw`` functions build their figures with :func:`figure`, label axes with
+:func:`labels` (every axis gets a quantity and, where it has one, a unit), and show a
+corner-case message with :func:`message` instead of raising. The palette is Okabe and Ito's
+colour-blind-safe set, which reads on the white figure background in the site's light and dark
+modes alike.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from cycler import cycler  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+__all__ = ["PALETTE", "RC", "style", "figure", "labels", "message", "band", "to_png", "close"]
+
+#: Okabe-Ito colours (blue, orange, green, vermillion, purple, sky, yellow, black).
+PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00",
+                            "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+#: The rcParams of the house style.
+RC: dict = {
+    "figure.figsize": (7.0, 3.6),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.prop_cycle": cycler(color=PALETTE),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+    "font.family": "DejaVu Sans",
+    "mathtext.fontset": "dejavusans",
+    "figure.constrained_layout.use": True,
+}
+
+
+def style() -> None:
+    """Apply the house style to matplotlib's global settings (idempotent)."""
+    matplotlib.rcParams.update(RC)
+
+
+def figure(ncols: int = 1, nrows: int = 1, *, width: float | None = None,
+           height: float | None = None, **kwargs) -> tuple[Figure, np.ndarray]:
+    """Return ``(fig, axes)`` in the house style; ``axes`` is always a flat numpy array.
+
+    The default size is 3.6 inches wide per column (at most 10 inches) by 3.4 inches per row.
+    The figure is created with :class:`matplotlib.figure.Figure` directly, not through pyplot,
+    so a slider that redraws many times never accumulates open figures.
+    """
+    style()
+    w = width if width is not None else min(10.0, 3.6 * ncols + 0.4)
+    h = height if height is not None else 3.4 * nrows
+    fig = Figure(figsize=(w, h), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
+    return fig, np.asarray(axes).ravel()
+
+
+def labels(ax: Axes, xlabel: str, ylabel: str, title: str | None = None) -> Axes:
+    """Label both axes (and optionally the title) of ``ax``; returns ``ax`` for chaining."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def message(ax: Axes, text: str) -> Axes:
+    """Write ``text`` in the middle of ``ax``: how a ``draw`` reports a corner case.
+
+    A slider at the edge of its range must still draw; when a combination has nothing to
+    show (a method that did not converge, an empty selection), the figure says so in words.
+    """
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10,
+            wrap=True, bbox=dict(boxstyle="round", facecolor="#fff7e0", edgecolor=PALETTE[1]))
+    return ax
+
+
+def band(ax: Axes, x: Sequence[float], ys: np.ndarray, *, label: str | None = None,
+         color: str | None = None, q: tuple[float, float] = (0.1, 0.9)) -> Axes:
+    """Plot the median of ``ys`` (seeds x points) against ``x`` with a shaded quantile band."""
+    ys = np.atleast_2d(np.asarray(ys, dtype=float))
+    med = np.median(ys, axis=0)
+    (line,) = ax.plot(x, med, label=label, color=color)
+    if ys.shape[0] > 1:
+        lo, hi = np.quantile(ys, q, axis=0)
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2, linewidth=0)
+    return ax
+
+
+def to_png(fig: Figure, dpi: int = 80) -> bytes:
+    """Render ``fig`` to PNG bytes (the website's scrubber frames and the slider benchmark)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def close(fig: Figure) -> None:
+    """Release a figure made by :func:`figure` or pyplot."""
+    plt.close(fig)
+
+
+def _register_ipython_display() -> None:
+    """Make a :class:`~matplotlib.figure.Figure` display as a PNG in Jupyter.
+
+    Figures made by :func:`figure` are not managed by pyplot, so no backend shows them; with
+    this formatter a cell whose last expression is a figure shows it, in a live kernel and in
+    the book build alike, whatever ``MPLBACKEND`` says.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is installed with Jupyter
+        return
+    ip = get_ipython()
+    if ip is None or not hasattr(ip, "display_formatter"):
+        return
+    ip.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: to_png(fig, dpi=100))
+
+
+_register_ipython_display()

@@ -1,0 +1,34 @@
+import matplotlib
+import pytest
+
+from paperlab import data, plotting, show
+
+
+def test_figure_is_house_styled_and_not_in_pyplot():
+    import matplotlib.pyplot as plt
+
+    before = len(plt.get_fignums())
+    fig, axes = plotting.figure(2, 1)
+    assert len(axes) == 2 and axes.ndim == 1
+    assert len(plt.get_fignums()) == before
+    assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0] == plotting.PALETTE[0]
+    plotting.labels(axes[0], "x", "y", "t")
+    plotting.message(axes[1], "nothing to show")
+    plotting.band(axes[0], [0, 1, 2], [[0, 1, 2], [1, 2, 3]], label="m")
+    png = plotting.to_png(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_show_displays_the_real_source():
+    src = show(data.blobs)
+    assert src.qualname == "paperlab.data.blobs"
+    assert src.path == "src/paperlab/data.py"
+    assert src.code.startswith("def blobs(")
+    assert "blobs" in src._repr_html_() and 'class="highlight"' in src._repr_html_()
+    assert src.last_line >= src.first_line
+
+
+def test_show_module_and_bad_object():
+    assert show(data).first_line == 1
+    with pytest.raises(ValueError, match="cannot read the source"):
+        show(len)

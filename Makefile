@@ -33,14 +33,18 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 book: setup
-	PAPERLAB_STATIC=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
+	mkdir -p _build/checks && rm -f _build/checks/book.jsonl
+	PAPERLAB_STATIC=1 PAPERLAB_RECORD=$(CURDIR)/_build/checks/book.jsonl \
+	  $(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "Open $(CURDIR)/$(HTML)/index.html"
 
 unit: setup
 	$(BIN)/python -m pytest tests --ignore=tests/site -q
 
 notebooks: setup
-	$(BIN)/python -m pytest --nbval-lax notebooks -q -p no:cacheprovider
+	mkdir -p _build/checks && rm -f _build/checks/nbval.jsonl
+	PAPERLAB_RECORD=$(CURDIR)/_build/checks/nbval.jsonl \
+	  $(BIN)/python -m pytest --nbval-lax notebooks -q -p no:cacheprovider
 
 browser:
 	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the site test"; \

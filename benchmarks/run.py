@@ -4,7 +4,7 @@
    live mode (as a reader runs it, and as nbval does) and in website mode (PAPERLAB_STATIC=1,
    as the book build runs it, rendering the scrubber frames). Budget: <= 20 s each.
 2. Slider latency: each chapter module's ``draw`` at random points of its ``SLIDERS`` box,
-   rendered to a PNG as the website and the live panel do. The first call (which may fill a
+   rendered to a PNG by ``paperlab.widgets.render``, exactly as the live panel does. The first call (which may fill a
    cache) is reported separately; p50 and p95 are over the following calls. Budget: p95 <= 150 ms.
 
 Usage: python benchmarks/run.py [--points 40] [--only SUBSTRING] [--skip-notebooks]
@@ -44,22 +44,17 @@ def time_notebook(path: pathlib.Path, static: bool) -> float:
 
 
 def time_sliders(mod, points: int, seed: int = 0) -> dict:
-    from paperlab import plotting
-    from paperlab.widgets import defaults, sample
+    from paperlab.widgets import defaults, render, sample
 
     t0 = time.perf_counter()
-    fig = mod.draw(**defaults(mod.SLIDERS))
-    plotting.to_png(fig)
-    plotting.close(fig)
+    render(mod.draw, defaults(mod.SLIDERS))
     first = time.perf_counter() - t0
     rng = np.random.default_rng(seed)
     ts = []
     for _ in range(points):
         p = sample(mod.SLIDERS, rng)
         t0 = time.perf_counter()
-        fig = mod.draw(**p)
-        plotting.to_png(fig)
-        plotting.close(fig)
+        render(mod.draw, p)
         ts.append(time.perf_counter() - t0)
     ms = 1000 * np.array(ts)
     return {"first_ms": 1000 * first, "p50_ms": float(np.percentile(ms, 50)),

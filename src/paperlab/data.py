@@ -143,8 +143,8 @@ class GaussianMixture:
             diff = x - self.means[j]
             pd[j] = diff @ self._prec[j]                              # precisions are symmetric
             maha[j] = np.einsum("ni,ni->n", diff, pd[j])
-        logc = (np.log(self.weights) - 0.5 * (self._logdet + self.dim * np.log(2 * np.pi)))[:, None] \
-            - 0.5 * maha
+        const = np.log(self.weights) - 0.5 * (self._logdet + self.dim * np.log(2 * np.pi))
+        logc = const[:, None] - 0.5 * maha
         top = logc.max(axis=0)
         e = np.exp(logc - top)
         tot = e.sum(axis=0)

@@ -22,6 +22,7 @@ points of it (:func:`sample`).
 from __future__ import annotations
 
 import base64
+import gc
 import html
 import inspect
 import itertools
@@ -39,7 +40,7 @@ from matplotlib.figure import Figure
 from . import plotting
 from ._validate import check_choice, check_int, check_real
 
-__all__ = ["FloatSlider", "LogSlider", "IntSlider", "Choice", "explore", "corners", "sample",
+__all__ = ["FloatSlider", "LogSlider", "IntSlider", "Choice", "explore", "render", "corners", "sample",
            "defaults", "static_mode", "Scrubber", "STATIC_ENV"]
 
 #: Environment variable that switches :func:`explore` to the website (static) mode.
@@ -273,14 +274,29 @@ class Scrubber:
         return sum(len(f) for f in self.frames)
 
 
-def _render(draw: Callable[..., Figure], params: dict[str, Any], dpi: int) -> bytes:
-    fig = draw(**params)
-    if not isinstance(fig, Figure):
-        raise ValueError(f"{draw.__name__} must return a matplotlib Figure, got {type(fig).__name__}")
+def render(draw: Callable[..., Figure], params: Mapping[str, Any], *, dpi: int = 80,
+           fast: bool = True) -> bytes:
+    """``draw(**params)`` rendered to PNG bytes: one slider move, as the reader sees it.
+
+    The live panel, the website frames and the slider benchmark all go through here. Python's
+    cyclic garbage collector is paused while the figure is built and rendered (matplotlib makes
+    thousands of small objects, and a collection in the middle of a redraw doubles its
+    latency); it runs again as soon as the picture is out.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        return plotting.to_png(fig, dpi=dpi)
+        fig = draw(**params)
+        if not isinstance(fig, Figure):
+            raise ValueError(f"{getattr(draw, '__name__', 'draw')} must return a matplotlib Figure, "
+                             f"got {type(fig).__name__}")
+        try:
+            return plotting.to_png(fig, dpi=dpi, fast=fast)
+        finally:
+            plotting.close(fig)
     finally:
-        plotting.close(fig)
+        if was_enabled:
+            gc.enable()
 
 
 def explore(draw: Callable[..., Figure], *, main: str | None = None, frames: int = MAX_FRAMES,
@@ -311,7 +327,7 @@ def explore(draw: Callable[..., Figure], *, main: str | None = None, frames: int
     check_choice("main", main, list(sliders))
     if static_mode():
         return _static(draw, main, frames, dpi, sliders)
-    return _live(draw, sliders)
+    return _live(draw, sliders, dpi=max(dpi, 90))
 
 
 def _static(draw, main: str, k: int, dpi: int, sliders: Mapping[str, Spec]) -> Scrubber:
@@ -320,7 +336,7 @@ def _static(draw, main: str, k: int, dpi: int, sliders: Mapping[str, Spec]) -> S
     if len(values) > k:  # the default was added to the grid: one grid point fewer
         values = spec.grid(k - 1)
     base = defaults(sliders)
-    pngs = [_render(draw, {**base, main: v}, dpi) for v in values]
+    pngs = [render(draw, {**base, main: v}, dpi=dpi, fast=False) for v in values]
     others = ", ".join(f"{(s.label or n)} = {_fmt(s.default)}" for n, s in sliders.items() if n != main)
     note = ("Precomputed frames: drag the slider to change " + (spec.label or main)
             + (f" ({others} held fixed)" if others else "")
@@ -329,9 +345,9 @@ def _static(draw, main: str, k: int, dpi: int, sliders: Mapping[str, Spec]) -> S
                     start=values.index(spec.default), note=note)
 
 
-def _live(draw, sliders: Mapping[str, Spec]):
+def _live(draw, sliders: Mapping[str, Spec], dpi: int):
     import ipywidgets as w
-    from IPython.display import display
+    from IPython.display import Image, display
 
     controls = {name: spec.widget(name) for name, spec in sliders.items()}
     out = w.Output()
@@ -340,12 +356,11 @@ def _live(draw, sliders: Mapping[str, Spec]):
         out.clear_output(wait=True)
         with out:
             try:
-                fig = draw(**params)
+                png = render(draw, params, dpi=dpi)
             except ValueError as exc:  # a bad combination is reported, not a traceback
                 print(f"Cannot draw this combination: {exc}")
                 return
-            display(fig)
-            plotting.close(fig)
+            display(Image(data=png, format="png"))
 
     def on_change(_change) -> None:
         redraw(**{n: c.value for n, c in controls.items()})

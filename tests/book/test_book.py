@@ -58,6 +58,7 @@ ANATOMY = [
     ("an experiment section", lambda md, code, nb: re.search(r"^## The experiment", md, re.M)),
     ("an Explore section with one explore() call", lambda md, code, nb: re.search(r"^## Explore", md, re.M) and len(re.findall(r"\bexplore\(\s*\w+\.draw,\s*\*\*\w+\.SLIDERS", code)) == 1),
     ("a 'Does the result hold here?' section with an assert", lambda md, code, nb: re.search(r"^## Does the result hold here\?", md, re.M) and re.search(r"^\s*assert\b", code, re.M)),
+    ("a report() of the measured numbers", lambda md, code, nb: re.search(rf"report\(\s*[\"']{re.escape(nb.stem)}[\"']", code)),
     ("a 'What this demonstration does not show' section", lambda md, code, nb: re.search(r"^## What this demonstration does not show", md, re.M)),
     ("exercises with solutions", lambda md, code, nb: md.count("{exercise}") + md.count("{exercise-start}") >= 2 and "{solution" in md),
     ("a References section", lambda md, code, nb: re.search(r"^## References", md, re.M)),

@@ -96,3 +96,21 @@ def test_explore_static_makes_a_working_scrubber(static_mode):
 def test_explore_static_main_parameter(static_mode):
     sc = explore(draw, main="kind", **SLIDERS)
     assert sc.values == ["line", "dots"]
+
+
+def test_report_prints_and_records(tmp_path, monkeypatch, capsys):
+    import json
+
+    from paperlab.checks import report
+
+    rec = tmp_path / "r.jsonl"
+    monkeypatch.setenv("PAPERLAB_RECORD", str(rec))
+    out = report("demo", n=np.int64(3), err=np.float64(1e-12), ok=np.bool_(True), xs=[1, 2.5])
+    assert out == {"n": 3, "err": 1e-12, "ok": True, "xs": [1, 2.5]}
+    printed = capsys.readouterr().out
+    assert "n   = 3" in printed and "err = 1e-12" in printed
+    assert json.loads(rec.read_text()) == {"chapter": "demo", "quantities": out}
+    with pytest.raises(ValueError, match="at least one"):
+        report("demo")
+    with pytest.raises(ValueError, match="takes numbers"):
+        report("demo", f=object())

@@ -87,3 +87,10 @@ def test_train_bad_inputs():
         nets.train(m, np.zeros((4, 2)), np.zeros(4))
     with pytest.raises(ValueError, match="activation must be one of"):
         nets.mlp([2, 2], activation="swish")
+
+
+def test_one_thread_restores_the_setting():
+    before = torch.get_num_threads()
+    with nets.one_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -15,7 +15,6 @@ Explained in chapter `intrinsic-dimension`.
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import functools
 import html
@@ -287,17 +286,6 @@ class Table:
         return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """Run torch on one CPU thread, then restore the previous setting."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def sweep(widths: Sequence[int] = WIDTHS, dims: Sequence[int] = DIMS, *, steps: int = 100,
           seed: int = 0, lr_subspace: float = 0.1, lr_full: float = 1e-2) -> IntrinsicDimResult:
     """Measure ``A(d)`` and ``A_full`` for MLPs ``64-h-h-10`` on the bundled digits (no cache).
@@ -320,7 +308,7 @@ def sweep(widths: Sequence[int] = WIDTHS, dims: Sequence[int] = DIMS, *, steps: 
     Xte, yte = nets.as_tensor(split.X_test), nets.as_tensor(split.y_test, torch.long)
     acc = np.zeros((len(widths), len(dims)))
     base_acc, init_acc, Ds = np.zeros(len(widths)), np.zeros(len(widths)), []
-    with _one_thread():
+    with nets.one_thread():
         for i, h in enumerate(widths):
             net = nets.mlp([split.n_features, h, h, split.n_classes], seed=seed)
             D = nets.n_params(net)

@@ -14,6 +14,8 @@ def test_figure_is_house_styled_and_not_in_pyplot():
     assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0] == plotting.PALETTE[0]
     plotting.labels(axes[0], "x", "y", "t")
     plotting.message(axes[1], "nothing to show")
+    plotting.key(axes[1], [("a", "red"), ("b", "blue", "x")])
+    assert [t.get_text() for t in axes[1].texts[-2:]] == ["\u25cf a", "x b"]
     plotting.band(axes[0], [0, 1, 2], [[0, 1, 2], [1, 2, 3]], label="m")
     png = plotting.to_png(fig)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

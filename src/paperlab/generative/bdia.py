@@ -500,6 +500,14 @@ def _widget_ddim(n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     return end, rec
 
 
+@functools.lru_cache(maxsize=1)
+def _widget_ddim_all() -> None:
+    """Fill the DDIM cache for every N of the slider at the first redraw (about 0.3 s once), so
+    a later move of the N slider only computes the BDIA runs."""
+    for n in range(SLIDERS["n_steps"].min, SLIDERS["n_steps"].max + 1):
+        _widget_ddim(n)
+
+
 @functools.lru_cache(maxsize=256)
 def _widget_bdia(gamma: float, n_steps: int) -> tuple[np.ndarray, np.ndarray | None, float]:
     eps = _default_eps()
@@ -528,6 +536,7 @@ def draw(gamma: float = 0.5, n_steps: int = 10, paths: int = 20) -> Figure:
     n_steps = check_int("n_steps", n_steps, 2, 200)
     paths = check_int("paths", paths, 0, _W_N)
     x0, _, ref = _widget_base()
+    _widget_ddim_all()
     ddim_end, ddim_rec = _widget_ddim(n_steps)
     path, rec, rms = _widget_bdia(round(gamma, 6), n_steps)
     blue, orange, grey = plotting.PALETTE[0], plotting.PALETTE[1], "#9a9a9a"
@@ -539,18 +548,19 @@ def draw(gamma: float = 0.5, n_steps: int = 10, paths: int = 20) -> Figure:
     ax1.set_position((0.535, 0.12, 0.45, 0.79))
     e_b = np.linalg.norm(path[-1] - ref, axis=1).mean()
     e_d = np.linalg.norm(ddim_end - ref, axis=1).mean()
-    ax0.scatter(*ref.T, s=5, color=grey, lw=0, label="999-step reference")
+    ax0.scatter(*ref.T, s=5, color=grey, lw=0)
     if paths:
         ax0.add_collection(LineCollection(path[:, :paths].transpose(1, 0, 2), colors=blue,
                                           linewidths=0.6, alpha=0.4))
-    ax0.scatter(*path[-1].T, s=5, color=blue, lw=0, label=f"BDIA, γ = {gamma:.2f}")
+    ax0.scatter(*path[-1].T, s=5, color=blue, lw=0)
+    plotting.key(ax0, [("999-step reference", grey), (f"BDIA, γ = {gamma:.2f}", blue)])
     plotting.labels(ax0, "x₁", "x₂",
                     f"generate, N = {n_steps}: error {e_b:.3f} (DDIM {e_d:.3f})")
 
     r_d = np.linalg.norm(ddim_rec - x0, axis=1)
-    ax1.scatter(*x0.T, s=14, color=grey, lw=0, label="data x₀")
-    ax1.scatter(*ddim_rec.T, s=5, color=orange, lw=0,
-                label=f"DDIM inversion (mean error {r_d.mean():.2f})")
+    ax1.scatter(*x0.T, s=14, color=grey, lw=0)
+    ax1.scatter(*ddim_rec.T, s=5, color=orange, lw=0)
+    entries = [("data x₀", grey), (f"DDIM inversion (mean error {r_d.mean():.2f})", orange)]
     if rec is None:
         plotting.message(ax1, "γ = 0 is DDIM: no exact inversion" if gamma == 0 else
                          "BDIA inversion overflowed: raise γ or lower N")
@@ -559,7 +569,8 @@ def draw(gamma: float = 0.5, n_steps: int = 10, paths: int = 20) -> Figure:
         r_b = np.linalg.norm(rec - x0, axis=1).max()
         ok = np.all(np.abs(rec) < 50)
         if ok:
-            ax1.scatter(*rec.T, s=5, color=blue, marker="x", lw=0.6, label="BDIA round trip")
+            ax1.scatter(*rec.T, s=5, color=blue, marker="x", lw=0.6)
+            entries.append(("BDIA round trip", blue, "\u00d7"))
         else:
             plotting.message(ax1, "BDIA round trip is off the chart:\nrounding errors grew "
                                   "like (1/γ)^N")
@@ -567,6 +578,7 @@ def draw(gamma: float = 0.5, n_steps: int = 10, paths: int = 20) -> Figure:
         ax1.text(0.02, 0.03, f"BDIA latent size: rms(z_N) = {rms:.3g}\n(Gaussian noise: 1)",
                  transform=ax1.transAxes, fontsize=8, va="bottom",
                  color=plotting.PALETTE[3] if rms > 3 else "black")
+    plotting.key(ax1, entries)
     plotting.labels(ax1, "x₁", "", title)
     ax1.tick_params(labelleft=False)             # same y range as the left panel
     for ax in (ax0, ax1):
@@ -574,7 +586,6 @@ def draw(gamma: float = 0.5, n_steps: int = 10, paths: int = 20) -> Figure:
         ax.set_ylim(*_LIM[1])
         ax.set_xticks(_TICKS[0])
         ax.set_yticks(_TICKS[1])
-        ax.legend(loc="upper left", fontsize=7, markerscale=2, handletextpad=0.2, scatterpoints=1)
     return fig
 
 

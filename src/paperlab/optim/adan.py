@@ -617,11 +617,12 @@ def draw(lr: float = 3e-2, beta1: float = 0.98, beta2: float = 0.92,
     if adan is None:
         plotting.message(ax0, "a run diverged at this setting")
     else:
+        entries = []
         for xs, name, col in ((adam, "Adam", plotting.PALETTE[1]),
                               (adan, "Adan", plotting.PALETTE[0])):
-            ax0.plot(xs[:, 0], xs[:, 1], "-", color=col, lw=1.2,
-                     label=f"{name}: f = {float(rosenbrock(xs[-1])):.2g}")
-        ax0.legend(loc="lower right", fontsize=8)
+            ax0.plot(xs[:, 0], xs[:, 1], "-", color=col, lw=1.2)
+            entries.append((f"{name}: f = {float(rosenbrock(xs[-1])):.2g}", col, "—"))
+        plotting.key(ax0, entries, x=0.55, y=0.2)
     ax0.set_xlim(-2, 2)
     ax0.set_ylim(-1, 3)
     ax0.grid(False)
@@ -631,17 +632,18 @@ def draw(lr: float = 3e-2, beta1: float = 0.98, beta2: float = 0.92,
 
     race = digits_race()
     near = min(LR_GRIDS["Adan"], key=lambda g: abs(math.log(g / lr)))
+    entries = []
     for o, col in (("Adam", plotting.PALETTE[1]), ("AdamW", plotting.PALETTE[2]),
                    ("Adan", plotting.PALETTE[0])):
         c = race.tuning[(o, near)]
-        ax1.plot(c.cost, np.maximum(c.error, 1e-5), color=col, lw=2.2 if o == "Adan" else 1.3,
-                 label=f"{o}, final {c.error[-1]:.1e}")
+        ax1.plot(c.cost, np.maximum(c.error, 1e-5), color=col, lw=2.2 if o == "Adan" else 1.3)
+        entries.append((f"{o}, final {c.error[-1]:.1e}", col, "—"))
     ax1.set_yscale("log")
     ax1.set_ylim(2e-5, 5)
     ax1.set_xlim(0, 300)
     _fixed_ticks(ax1.yaxis, _LOSS_TICKS, ("10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "1"))
     _fixed_ticks(ax1.xaxis, (0, 100, 200, 300), ("0", "100", "200", "300"))
-    ax1.legend(loc="upper right", fontsize=8)
+    plotting.key(ax1, entries, x=0.5)
     plotting.labels(ax1, "step", "training loss (cross-entropy)",
                     f"digits MLP, seed 0, η = {near:g}")
     return fig

@@ -59,12 +59,14 @@ def resample(curve: Curve, grid: Sequence[float]) -> np.ndarray:
 
 def convergence(ax: Axes, runs: Mapping[str, Sequence[Curve]], *, xlabel: str, ylabel: str,
                 grid: Sequence[float] | None = None, logx: bool = False, logy: bool = True,
-                colors: Mapping[str, str] | None = None, title: str | None = None) -> Axes:
+                colors: Mapping[str, str] | None = None, title: str | None = None,
+                legend: bool = True) -> Axes:
     """The part's convergence plot: one line per method (median over its runs) with a shaded
     10-90 % band over seeds, error against cost.
 
     ``runs`` maps a method's label to its curves (one per seed). They are resampled on
-    ``grid`` (default: 200 points spanning every curve's costs).
+    ``grid`` (default: 200 points spanning every curve's costs). A slider figure passes
+    ``legend=False`` and labels its lines with :func:`paperlab.plotting.key`, which is faster.
     """
     if not runs:
         raise ValueError("runs must contain at least one method")
@@ -85,7 +87,8 @@ def convergence(ax: Axes, runs: Mapping[str, Sequence[Curve]], *, xlabel: str, y
     if logy:
         ax.set_yscale("log")
     plotting.labels(ax, xlabel, ylabel, title)
-    ax.legend()
+    if legend:
+        ax.legend()
     return ax
 
 

@@ -570,12 +570,14 @@ def draw(sigma: float = 0.05, inner: int = 10, x0: float = 3.0) -> Figure:
     errs = {h.method: [h.curve(np.maximum(np.abs(h.xs[:, 0] - P.x_star), 1e-16))]
             for h in (pen, imp)}
     convergence(ax0, errs, xlabel="outer iteration k", ylabel="|xₖ − x*|",
-                grid=np.arange(DRAW_OUTER + 1), colors={pen.method: blue, imp.method: orange})
-    ax0.axhline(floor, color=blue, ls=":", lw=1.2, label="|x̄σ − x*| (closed form)")
+                grid=np.arange(DRAW_OUTER + 1), colors={pen.method: blue, imp.method: orange},
+                legend=False)
+    ax0.axhline(floor, color=blue, ls=":", lw=1.2)
     _decade_axis(ax0, -6, 3)
     ax0.xaxis.set_major_locator(FixedLocator([0, 10, 20, 30]))
     ax0.set_xlim(0, DRAW_OUTER)
-    ax0.legend(loc="upper right", fontsize=8)
+    plotting.key(ax0, [(pen.method, blue, "—"), (imp.method, orange, "—"),
+                       ("|x̄σ − x*| (closed form)", blue, "···")], x=0.42)
     ax0.set_title(f"penalty ends {abs(pen.xs[-1, 0] - P.x_star):.1e} from x*", fontsize=10)
 
     exact = np.abs([P.dpsi_sigma(x0, s) - P.dpsi(x0) for s in _DRAW_SIGMAS])
@@ -583,17 +585,17 @@ def draw(sigma: float = 0.05, inner: int = 10, x0: float = 3.0) -> Figure:
     y_gd = inner_gd(lambda v: P.grad_y_g(np.array([x0]), v), np.zeros(2), 1.0 / P.L_g, inner)
     pinv_err = abs(implicit_hypergrad(P, [x0], y_gd, pinv=True)[0] - P.dpsi(x0))
     lo = 1e-6
-    ax1.loglog(_DRAW_SIGMAS, np.maximum(exact, lo), "--", color="black", lw=1.2,
-               label="penalty, exact inner solves")
-    ax1.loglog(_DRAW_SIGMAS, np.maximum(est, lo), "o-", ms=3, color=blue,
-               label=f"penalty, T = {inner} inner steps")
-    ax1.axhline(max(pinv_err, lo), color=orange, lw=1.5, label="implicit, pseudo-inverse")
+    ax1.loglog(_DRAW_SIGMAS, np.maximum(exact, lo), "--", color="black", lw=1.2)
+    ax1.loglog(_DRAW_SIGMAS, np.maximum(est, lo), "o-", ms=3, color=blue)
+    ax1.axhline(max(pinv_err, lo), color=orange, lw=1.5)
     ax1.axvline(sigma, color="0.5", lw=0.8)
     ax1.xaxis.set_major_locator(FixedLocator([1e-3, 1e-2, 1e-1, 1.0]))
     ax1.xaxis.set_major_formatter(FixedFormatter(["0.001", "0.01", "0.1", "1"]))
     ax1.xaxis.set_minor_locator(NullLocator())
     _decade_axis(ax1, -6, 3)
-    ax1.legend(loc="upper right", fontsize=8)
+    plotting.key(ax1, [("penalty, exact inner solves", "black", "– –"),
+                       (f"penalty, T = {inner} inner steps", blue, "—"),
+                       ("implicit, pseudo-inverse", orange, "—")], x=0.40, y=0.25)
     plotting.labels(ax1, "penalty σ", "|G(x₀) − ψ′(x₀)|", f"hypergradient error at x₀ = {x0:.2g}")
     ax1.title.set_fontsize(10)
     return fig

@@ -541,10 +541,8 @@ def draw(gamma: float = 100.0, n: int = 1000, method: str = "LR+GD",
         _draw_plane(ax0, A, y, run.thetas[-1], lim.thetas[-1], dataset, green)
 
     ax1.axhline(0.0, color="0.5", lw=0.8)
-    ax1.plot(np.arange(1, run.n_iter + 1), run.normalized_margins[1:], color=green,
-             label=f"{method}, γ = {gamma:.3g}")
-    ax1.plot(np.arange(1, lim.n_iter + 1), lim.normalized_margins[1:], "--", color="black", lw=1.2,
-             label=f"γ → ∞: {lim.method}")
+    ax1.plot(np.arange(1, run.n_iter + 1), run.normalized_margins[1:], color=green)
+    ax1.plot(np.arange(1, lim.n_iter + 1), lim.normalized_margins[1:], "--", color="black", lw=1.2)
     ax1.set_xscale("log")
     # fixed ticks: matplotlib's automatic log ticks cost more than the rest of the figure
     ax1.xaxis.set_major_locator(FixedLocator([1, 10, 100, 1000]))
@@ -553,8 +551,9 @@ def draw(gamma: float = 100.0, n: int = 1000, method: str = "LR+GD",
     ax1.set_xlim(0.9, 1.5 * DRAW_MAX_ITER)
     lo = min(np.nanmin(run.normalized_margins), np.nanmin(lim.normalized_margins), -0.05)
     hi = max(np.nanmax(run.normalized_margins), np.nanmax(lim.normalized_margins), 0.0)
-    ax1.set_ylim(lo - 0.05 * (hi - lo), hi + 0.4 * (hi - lo))   # room for the legend on top
-    ax1.legend(loc="upper left")
+    ax1.set_ylim(lo - 0.05 * (hi - lo), hi + 0.4 * (hi - lo))   # room for the key on top
+    plotting.key(ax1, [(f"{method}, γ = {gamma:.3g}", green, "—"),
+                       (f"γ → ∞: {lim.method}", "black", "– –")])
     if run.n_sep is None:
         title = f"not separated by t = {DRAW_MAX_ITER}"
         plotting.message(ax1, f"γ = {gamma:.3g} is too small to separate\nwithin {DRAW_MAX_ITER} "

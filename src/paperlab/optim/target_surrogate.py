@@ -406,7 +406,7 @@ def draw(eta: float = 0.5, m: int = 10, batch: int = 50) -> Figure:
     blue, orange = plotting.PALETTE[0], plotting.PALETTE[1]
     runs = {f"SSO, m = {m}": [_clip(run)], "SGD (m = 1)": [_clip(base)]}
     convergence(ax0, runs, xlabel="expensive gradient calls", ylabel="f(θₜ) − f*",
-                colors={f"SSO, m = {m}": blue, "SGD (m = 1)": orange})
+                colors={f"SSO, m = {m}": blue, "SGD (m = 1)": orange}, legend=False)
     ax0.lines[-1].set_linestyle("--")
     # fixed ticks and title position: automatic log ticks (mathtext) and title placement cost
     # more than the rest of the figure
@@ -415,7 +415,7 @@ def draw(eta: float = 0.5, m: int = 10, batch: int = 50) -> Figure:
     ax0.yaxis.set_major_formatter(FixedFormatter(_YLABELS))
     ax0.yaxis.set_minor_locator(NullLocator())
     ax0.xaxis.set_major_locator(FixedLocator([0, DRAW_CALLS // 2, DRAW_CALLS]))
-    ax0.legend(loc="lower left")
+    plotting.key(ax0, [(f"SSO, m = {m}", blue, "—"), ("SGD (m = 1)", orange, "– –")], y=0.2)
     ax0.set_title(f"η = {eta:.3g}, b = {batch}: final gap {run.error[-1]:.1e} vs "
                   f"{base.error[-1]:.1e}", fontsize=9, y=1.0)
 
@@ -430,15 +430,15 @@ def draw(eta: float = 0.5, m: int = 10, batch: int = 50) -> Figure:
     G = logistic_grad_z(np.zeros(batch), yB)
     loss_line = np.mean(np.logaddexp(0.0, -yB * zs), axis=1)
     surr_line = np.log(2.0) + (zs @ G + np.sum(zs**2, axis=1) / (2 * eta)) / batch
-    ax1.plot(s, loss_line, color="black", label="batch loss")
-    ax1.plot(s, surr_line, color=blue, label="surrogate g₀")
+    ax1.plot(s, loss_line, color="black")
+    ax1.plot(s, surr_line, color=blue)
     ax1.plot([1.0], [surr_line[np.argmin(np.abs(s - 1.0))]], "o", color=blue)
     ax1.axvline(1.0, color="0.6", lw=0.8)
     lo, hi = loss_line.min(), max(loss_line.max(), np.log(2.0) + 0.3)
     ax1.set_ylim(lo - 0.15 * (hi - lo), hi)
     ax1.xaxis.set_major_locator(FixedLocator([0.0, 1.0, 2.0]))     # few ticks: faster to draw
     ax1.yaxis.set_major_locator(MaxNLocator(3))
-    ax1.legend(loc="upper left")
+    plotting.key(ax1, [("batch loss", "black", "—"), ("surrogate g₀", blue, "—")])
     ok = eta <= 1.0 / L_Z_LOGISTIC
     plotting.labels(ax1, "position along θ₀ → θ₁  (1 = after m steps)",
                     "value on the first batch")

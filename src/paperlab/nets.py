@@ -1,11 +1,12 @@
 """Tiny networks and the one training loop of the book (torch, CPU, deterministic).
 
 Every chapter that trains a network builds it with :func:`mlp` or :func:`cnn` and trains it
-with :func:`train`, so seeds, devices and determinism are handled in one place.
+with :func:`train` (or, for a custom loss, :func:`fit`), so seeds, devices and determinism are handled in one place.
 """
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ from torch import nn
 
 from ._validate import check_choice, check_int, check_real
 
-__all__ = ["seed_everything", "one_thread", "mlp", "cnn", "n_params", "as_tensor", "train", "accuracy",
+__all__ = ["seed_everything", "one_thread", "mlp", "cnn", "n_params", "as_tensor", "fit", "train", "accuracy",
            "History"]
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU,
@@ -106,23 +107,57 @@ _LOSSES: dict[str, Callable[..., torch.Tensor]] = {
 }
 
 
-def train(model: nn.Module, X, y, *, steps: int = 300, lr: float = 1e-3, optimizer: str = "adam",
-          batch_size: int | None = None, loss: str = "cross_entropy", weight_decay: float = 0.0,
-          seed: int = 0) -> History:
-    """Train ``model`` on ``(X, y)`` in place: the one training loop of the book.
+def fit(model: nn.Module, loss_fn: Callable[[torch.Generator], torch.Tensor], *, steps: int = 300,
+        lr: float = 1e-3, optimizer: str = "adam", weight_decay: float = 0.0, seed: int = 0,
+        params: Sequence[torch.nn.Parameter] | None = None, betas: tuple[float, float] = (0.9, 0.999),
+        ) -> History:
+    """The one training loop of the book: ``steps`` optimizer steps on ``loss_fn(generator)``.
 
-    Full-batch when ``batch_size`` is ``None``, otherwise minibatches drawn by a generator seeded
-    with ``seed``. ``optimizer`` is ``"adam"`` or ``"sgd"``; ``loss`` is ``"cross_entropy"``
-    (integer labels) or ``"mse"``. Runs on the CPU with deterministic algorithms.
+    ``loss_fn`` receives a ``torch.Generator`` seeded with ``seed`` and returns a scalar loss
+    tensor; it draws its own minibatch, noise levels or samples from that generator, so every run
+    is reproducible. :func:`train` (supervised learning on fixed ``(X, y)``) and the diffusion
+    toolkit's denoising score matching (:func:`paperlab.generative.diffusion.train_dsm`) are
+    both this loop. ``params`` defaults to the model's trainable parameters. A non-finite loss
+    raises ``RuntimeError("loss diverged; lower lr")``.
     """
     steps = check_int("steps", steps, 1)
     lr = check_real("lr", lr, 0.0, lo_open=True)
     weight_decay = check_real("weight_decay", weight_decay, 0.0)
     check_choice("optimizer", optimizer, ("adam", "sgd"))
-    check_choice("loss", loss, _LOSSES)
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = [p for p in (model.parameters() if params is None else params) if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters")
+    gen = seed_everything(seed)
+    if optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, betas=betas)
+    else:
+        opt = torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    hist = History()
+    model.train()
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=True)
+        value = loss_fn(gen)
+        v = float(value.detach())
+        if not math.isfinite(v):
+            model.eval()
+            raise RuntimeError(f"loss diverged (got {v}); lower lr (was {lr:g})")
+        value.backward()
+        opt.step()
+        hist.loss.append(v)
+    model.eval()
+    return hist
+
+
+def train(model: nn.Module, X, y, *, steps: int = 300, lr: float = 1e-3, optimizer: str = "adam",
+          batch_size: int | None = None, loss: str = "cross_entropy", weight_decay: float = 0.0,
+          seed: int = 0) -> History:
+    """Train ``model`` on ``(X, y)`` in place: supervised learning through :func:`fit`.
+
+    Full-batch when ``batch_size`` is ``None``, otherwise minibatches drawn by a generator seeded
+    with ``seed``. ``optimizer`` is ``"adam"`` or ``"sgd"``; ``loss`` is ``"cross_entropy"``
+    (integer labels) or ``"mse"``. Runs on the CPU with deterministic algorithms.
+    """
+    check_choice("loss", loss, _LOSSES)
     X = as_tensor(X)
     y = as_tensor(y, torch.long if loss == "cross_entropy" else torch.float32)
     if X.shape[0] != y.shape[0]:
@@ -130,25 +165,16 @@ def train(model: nn.Module, X, y, *, steps: int = 300, lr: float = 1e-3, optimiz
     n = X.shape[0]
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1, n)
-    gen = seed_everything(seed)
-    opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-    opt = opt_cls(params, lr=lr, weight_decay=weight_decay)
     fn = _LOSSES[loss]
-    hist = History()
-    model.train()
-    for _ in range(steps):
+
+    def loss_fn(gen: torch.Generator) -> torch.Tensor:
         if batch_size is None:
-            xb, yb = X, y
-        else:
-            idx = torch.randint(0, n, (batch_size,), generator=gen)
-            xb, yb = X[idx], y[idx]
-        opt.zero_grad(set_to_none=True)
-        value = fn(model(xb), yb)
-        value.backward()
-        opt.step()
-        hist.loss.append(float(value.detach()))
-    model.eval()
-    return hist
+            return fn(model(X), y)
+        idx = torch.randint(0, n, (batch_size,), generator=gen)
+        return fn(model(X[idx]), y[idx])
+
+    return fit(model, loss_fn, steps=steps, lr=lr, optimizer=optimizer,
+               weight_decay=weight_decay, seed=seed)
 
 
 @torch.no_grad()

@@ -116,19 +116,44 @@ def message(ax: Axes, text: str) -> Axes:
     return ax
 
 
-def key(ax: Axes, entries: Sequence[tuple], *, x: float = 0.02, y: float = 0.97,
-        dy: float = 0.075, fontsize: float = 8) -> Axes:
+def key(ax: Axes, entries: Sequence[tuple], *, x: float | None = None, y: float | None = None,
+        dy: float = 0.075, fontsize: float = 8, width: float = 0.42) -> Axes:
     """A light legend for slider figures: one coloured line of text per entry.
 
     ``entries`` are ``(label, color)`` or ``(label, color, symbol)`` (default symbol a dot),
     stacked from ``(x, y)`` in axes coordinates. Drawing a matplotlib legend costs 10-30 ms of
     a redraw; these few text lines cost a fraction of that.
+
+    With ``x`` and ``y`` left out, the key goes in whichever corner of the axes (upper left,
+    upper right, lower left, lower right) covers the fewest points of the lines already
+    plotted, assuming the key is about ``width`` (axes fraction) wide; so call it after plotting.
     """
+    if x is None or y is None:
+        x, y = _best_corner(ax, len(entries) * dy + 0.02, width, x, y)
     for i, entry in enumerate(entries):
         label, color, symbol = (*entry, "\u25cf")[:3]
         ax.text(x, y - i * dy, f"{symbol} {label}", transform=ax.transAxes, color=color,
                 fontsize=fontsize, va="top", ha="left", zorder=5)
     return ax
+
+
+def _best_corner(ax: Axes, height: float, width: float, x: float | None,
+                 y: float | None) -> tuple[float, float]:
+    """Top-left ``(x, y)`` of the corner box that hides the fewest plotted line points."""
+    xs = [x] if x is not None else [0.03, 0.97 - width]
+    ys = [y] if y is not None else [0.96, 0.04 + height]
+    to_axes = ax.transData + ax.transAxes.inverted()
+    pts = [to_axes.transform(np.asarray(line.get_xydata(), dtype=float)) for line in ax.lines]
+    pts = [p[np.all(np.isfinite(p), axis=1)] for p in pts]
+    P = np.concatenate(pts) if pts else np.empty((0, 2))
+    best, where = None, (xs[0], ys[0])
+    for yy in ys:                      # top first: ties keep the key at the top left
+        for xx in xs:
+            n = int(np.count_nonzero((P[:, 0] >= xx - 0.02) & (P[:, 0] <= xx + width)
+                                     & (P[:, 1] <= yy + 0.02) & (P[:, 1] >= yy - height)))
+            if best is None or n < best:
+                best, where = n, (xx, yy)
+    return where
 
 
 def band(ax: Axes, x: Sequence[float], ys: np.ndarray, *, label: str | None = None,

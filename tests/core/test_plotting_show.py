@@ -34,3 +34,17 @@ def test_show_module_and_bad_object():
     assert show(data).first_line == 1
     with pytest.raises(ValueError, match="cannot read the source"):
         show(len)
+
+
+def test_key_picks_the_emptiest_corner():
+    import numpy as np
+    from paperlab import plotting
+    fig, (ax,) = plotting.figure(1)
+    x = np.linspace(0, 1, 200)
+    ax.plot(x, 1 - 0.2 * x)            # a line along the top: the key must go to the bottom
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    plotting.key(ax, [("a", "C0"), ("b", "C1")])
+    ys = [t.get_position()[1] for t in ax.texts]
+    assert max(ys) < 0.5
+    plotting.close(fig)

@@ -515,12 +515,13 @@ def draw(loosen: float = 1.0, theta: str = "const", max_inner: int = MAX_INNER) 
     ax0.set_position((0.085, 0.15, 0.37, 0.74))
     ax1.set_position((0.585, 0.15, 0.37, 0.74))
     t = np.arange(run.n_iter + 1)
-    ax0.semilogy(np.arange(ex.n_iter + 1), ex.kkt, "--", color=grey, lw=1.2, label="exact Newton")
-    ax0.semilogy(t, run.kkt, "o-", color=blue, ms=3, label="AdaSketch-Newton")
+    ax0.semilogy(np.arange(ex.n_iter + 1), ex.kkt, "--", color=grey, lw=1.2)
+    ax0.semilogy(t, run.kkt, "o-", color=blue, ms=3)
+    entries = [("exact Newton", grey, "--"), ("AdaSketch-Newton", blue)]
     short = np.flatnonzero(run.alphas < 1) + 1
     if short.size:
-        ax0.semilogy(short, run.kkt[short], "s", color=orange, ms=6, mfc="none",
-                     label="step αₜ < 1")
+        ax0.semilogy(short, run.kkt[short], "s", color=orange, ms=6, mfc="none")
+        entries.append(("step αₜ < 1", orange, "□"))
     ax0.set_ylim(1e-13, 1e3)
     ax0.yaxis.set_major_locator(FixedLocator([1e-12, 1e-8, 1e-4, 1.0]))
     ax0.yaxis.set_major_formatter(FixedFormatter(["1e-12", "1e-8", "1e-4", "1"]))
@@ -531,22 +532,23 @@ def draw(loosen: float = 1.0, theta: str = "const", max_inner: int = MAX_INNER) 
     for ax in (ax0, ax1):           # few fixed ticks: tick labels are most of a redraw's cost
         ax.xaxis.set_major_locator(FixedLocator(xticks))
         ax.xaxis.set_major_formatter(FixedFormatter([str(v) for v in xticks]))
-    ax0.legend(loc="lower left", fontsize=8)
+    plotting.key(ax0, entries)
     plotting.labels(ax0, "Newton iteration t", "KKT residual")
     _title(ax0, f"{run.n_iter} Newton steps (exact: {ex.n_iter})")
 
     k = np.arange(1, run.n_iter + 1)
     # one LineCollection instead of a bar per step: a redraw stays fast for 50-step runs
     ax1.vlines(k, 10.0, np.maximum(run.inner_iters, 10), color=blue, alpha=0.8,
-               lw=max(1.5, min(14.0, 220.0 / len(k))), label="Kaczmarz steps")
-    ax1.axhline(max_inner, color="black", ls=":", lw=1.2, label=f"cap {max_inner}")
+               lw=max(1.5, min(14.0, 220.0 / len(k))))
+    ax1.axhline(max_inner, color="black", ls=":", lw=1.2)
     ax1.set_yscale("log")
     ax1.set_ylim(10, 3e5)
     ax1.yaxis.set_major_locator(FixedLocator([10, 100, 1000, 1e4, 1e5]))
     ax1.yaxis.set_major_formatter(FixedFormatter(["10", "100", "1000", "1e4", "1e5"]))
     ax1.yaxis.set_minor_locator(NullLocator())
     ax1.set_xlim(-0.5, last + 0.5)
-    ax1.legend(loc="upper right", fontsize=8)
+    plotting.key(ax1, [("Kaczmarz steps", blue, "▮"), (f"cap {max_inner}", "black", "┈")],
+                 x=0.55, y=0.96)
     plotting.labels(ax1, "Newton iteration t", "Kaczmarz steps")
     ratio = run.flops[-1] / ex.flops[-1]
     _title(ax1, f"ε ≈ {np.median(run.eps):.0e}; {ratio:.0f}× the flops of exact")

@@ -456,7 +456,7 @@ def draw(eta: float = 0.05, period: int = 10, noise: float = 0.5,
     fig, (ax0, ax1) = plotting.figure(2, width=8.8, height=3.6, layout="fixed")
     curves = {run.method: [run.curve(np.maximum(P.grad_phi_norms(run.xs), 1e-3))]}
     convergence(ax0, curves, xlabel="iteration t", ylabel="‖∇Φ(xₜ)‖",
-                grid=np.arange(run.n_iter + 1), colors={run.method: blue})
+                grid=np.arange(run.n_iter + 1), colors={run.method: blue}, legend=False)
     ax0.plot(np.minimum(P.grad_phi_norms(aid.xs), 1e9), color=orange, label=aid.method)
     ax0.set_yscale("log")
     ax0.yaxis.set_major_locator(FixedLocator([1e-2, 1.0, 1e2, 1e4, 1e6, 1e8]))
@@ -466,7 +466,7 @@ def draw(eta: float = 0.05, period: int = 10, noise: float = 0.5,
     ax0.set_xlim(0, DRAW_STEPS)
     ax0.xaxis.set_major_locator(FixedLocator([0, 200, 400]))
     ax0.axhline(0.5, color="0.4", lw=0.8, ls=":")
-    ax0.legend(loc="upper right", fontsize=8)
+    plotting.key(ax0, [(run.method, blue), (aid.method, orange)], x=0.55, y=0.95)
     every = run.info["t0_refine"] + (run.n_iter - 1) * run.info["n_lower"]   # I = 1
     ax0.set_title(f"BO-REP: {run.lower_calls[-1]:,.0f} lower-level calls (I = 1: {every:,})",
                   fontsize=9.5)

@@ -549,8 +549,8 @@ def draw(k: int = 10, p: float = 0.2, c: float = 1.0,
 
     fig, (ax,) = plotting.figure(1, width=7.2, height=3.6, layout="fixed")
     ax.axhline(1e-6, color="0.6", lw=0.8, ls=":")
-    ax.plot(*_thin(eg), color="black", label="EG (best γ)")
-    ax.plot(*_thin(curve), color=plotting.PALETTE[2], lw=2.2, label=f"{name}, k = {k}")
+    ax.plot(*_thin(eg), color="black")
+    ax.plot(*_thin(curve), color=plotting.PALETTE[2], lw=2.2)
     ax.set_yscale("log")
     ax.set_ylim(1e-12, 30.0)
     # fixed ticks: matplotlib's automatic log ticks cost more than the rest of the figure
@@ -561,7 +561,8 @@ def draw(k: int = 10, p: float = 0.2, c: float = 1.0,
     ax.xaxis.set_major_locator(FixedLocator(xt))
     ax.xaxis.set_major_formatter(FixedFormatter(["0"] + [f"{x / 1000:.0f}k" for x in xt[1:]]))
     ax.set_xlim(0.0, xmax)
-    ax.legend(loc="upper right")
+    plotting.key(ax, [("EG (best γ)", "black"), (f"{name}, k = {k}", plotting.PALETTE[2])], fontsize=9,
+                 width=0.3)
     if curve.info["diverged"]:
         title = f"{name} diverged: lower the step scale c"
     elif math.isinf(f_run):

@@ -470,17 +470,18 @@ def draw(sigma: float = 0.5, period="off", T: int = _T_MAX, algorithm: str = "bo
     fig, (ax0, ax1) = plotting.figure(2, width=8.6, height=3.6, layout="fixed")
     every = max(1, T // 800)                        # at most ~800 points per line
     log_idx = np.unique(np.geomspace(1, T, 300).astype(int)) - 1
-    lowest = 0.0
+    entries = []
     for a in algs:
         curve = np.cumsum(runs["loss"][a][:T, i] - u_loss)
-        lowest = min(lowest, float(curve.min()))
-        ax0.plot(t[::every], curve[::every], color=colors[a], label=f"{a}: R_T = {curve[-1]:.3g}")
-        ax1.plot(t[log_idx], runs["eta"][a][log_idx, i], color=colors[a], label=a)
+        ax0.plot(t[::every], curve[::every], color=colors[a])
+        entries.append((f"{a}: R_T = {curve[-1]:.3g}", colors[a]))
+        ax1.plot(t[log_idx], runs["eta"][a][log_idx, i], color=colors[a])
     bound = runs["bound"][:T, i]
-    ax0.plot(t[::every], bound[::every], ":", color="black", lw=1.2, label="√(σ²₁:ₜ + Σ²₁:ₜ)")
+    ax0.plot(t[::every], bound[::every], ":", color="black", lw=1.2)
+    entries.append(("√(σ²₁:ₜ + Σ²₁:ₜ)", "black", "┈"))
     ax0.axhline(0.0, color="0.6", lw=0.8)
     ax0.set_xlim(0, T)
-    ax0.legend(loc="lower left" if lowest < -0.5 * bound[-1] else "upper left", fontsize=8)
+    plotting.key(ax0, entries)
     per = {"off": "fixed centre", 1: "switch every round"}.get(period, f"switch every {period}")
     plotting.labels(ax0, "round t", "regret against best fixed u", f"σ = {sigma:g}, {per}")
 
@@ -492,7 +493,7 @@ def draw(sigma: float = 0.5, period="off", T: int = _T_MAX, algorithm: str = "bo
     ax1.set_ylim(5e-3, 3)
     _fixed_ticks(ax1.xaxis, (1, 10, 100, 1000), ("1", "10", "100", "1000"))
     _fixed_ticks(ax1.yaxis, (0.01, 0.1, 1), ("0.01", "0.1", "1"))
-    ax1.legend(loc="lower left", fontsize=8)
+    plotting.key(ax1, [(a, colors[a]) for a in algs], x=0.03, y=0.17)
     plotting.labels(ax1, "round t", "step size ηₜ", "OOMD adapts, OGD decays")
     return fig
 

@@ -650,9 +650,8 @@ def draw(b: float = 0.2, a: float = 3.0, mu2: float = 1.0, h: float = 0.1) -> Fi
 
     alpha_r = band_margin(_R_GRID, 1.0, mu2, abs(a), abs(b))
     ax0.axhline(0.0, color="0.5", lw=0.8)
-    ax0.plot(_R_GRID, alpha_r, color=blue, label="SGN margin α(r)")
-    ax0.axhline(game.euclidean_margin, color=orange, ls="--", lw=1.2,
-                label=f"Euclidean: {game.euclidean_margin:.2f}")
+    ax0.plot(_R_GRID, alpha_r, color=blue)
+    ax0.axhline(game.euclidean_margin, color=orange, ls="--", lw=1.2)
     if band is not None:
         lo, hi = max(band[0], _R_GRID[0]), min(band[1], _R_GRID[-1])
         ax0.axvspan(lo, hi, color=green, alpha=0.15, lw=0)
@@ -668,7 +667,8 @@ def draw(b: float = 0.2, a: float = 3.0, mu2: float = 1.0, h: float = 0.1) -> Fi
     ax0.set_ylim(-4.0, 2.6)                  # room for the legend above max alpha = 1
     ax0.yaxis.set_major_locator(FixedLocator([-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0]))
     ax0.yaxis.set_major_formatter(FixedFormatter(["−4", "−3", "−2", "−1", "0", "1", "2"]))
-    ax0.legend(loc="upper left", fontsize=8)
+    plotting.key(ax0, [("SGN margin α(r)", blue), (f"Euclidean: {game.euclidean_margin:.2f}", orange, "--")],
+                 x=0.03, y=0.96)
     plotting.labels(ax0, "weight ratio r = w₁/w₂", "margin")
     _title(ax0, title0)
 
@@ -681,11 +681,14 @@ def draw(b: float = 0.2, a: float = 3.0, mu2: float = 1.0, h: float = 0.1) -> Fi
         e_norm = np.linalg.norm(traj, axis=1)
         w_rel = np.sqrt((traj**2) @ w) / np.sqrt((x0**2) @ w)
     k = np.arange(DRAW_STEPS + 1)
-    ax1.plot(k, e_norm, color=orange, label="Euclidean ‖xₖ‖")
+    ax1.plot(k, e_norm, color=orange)
+    entries = [("Euclidean ‖xₖ‖", orange)]
     if cert.certified:
-        ax1.plot(k, w_rel, color=blue, label="‖xₖ‖_W / ‖x₀‖_W")
+        ax1.plot(k, w_rel, color=blue)
+        entries.append(("‖xₖ‖_W / ‖x₀‖_W", blue))
     if cert.certified and h < cert.h_max:
-        ax1.plot(k, cert.factor(h) ** k, ":", color="black", lw=1.3, label="certified bound")
+        ax1.plot(k, cert.factor(h) ** k, ":", color="black", lw=1.3)
+        entries.append(("certified bound", "black", "┈"))
         title1 = f"h < h_max = {cert.h_max:.3f}: certified"
     elif cert.certified:
         title1 = f"h ≥ h_max = {cert.h_max:.3f}: no guarantee"
@@ -701,7 +704,7 @@ def draw(b: float = 0.2, a: float = 3.0, mu2: float = 1.0, h: float = 0.1) -> Fi
     ax1.set_xlim(0, DRAW_STEPS)
     ax1.xaxis.set_major_locator(FixedLocator([0, 50, 100, 150, 200]))
     ax1.xaxis.set_major_formatter(FixedFormatter(["0", "50", "100", "150", "200"]))
-    ax1.legend(loc="lower left", fontsize=8)
+    plotting.key(ax1, entries)
     plotting.labels(ax1, "iteration k", "distance to Nash, ‖x₀‖ = 1")
     _title(ax1, title1)
     return fig

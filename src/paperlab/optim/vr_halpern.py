@@ -485,7 +485,7 @@ def draw(batch: int = 32, p: float = 0.03, budget: int = 25, n: int = 1000) -> F
     ax0.set_ylim(1e-3, 2.0)
     ax0.yaxis.set_major_locator(FixedLocator(_YT))
     ax0.yaxis.set_major_formatter(FixedFormatter(_YL))
-    ax0.legend(loc="lower left")
+    plotting.key(ax0, [(name, colors[name]) for name in colors], x=0.03, y=0.25)
     plotting.labels(ax0, "epochs (component calls / n)", "‖F(uₖ)‖ / ‖F(u₀)‖")
     capped = vr.cost[-1] < budget - 1e-9 or mb_all.cost[-1] < budget - 1e-9
     ax0.set_title(f"n = {n}, b = {batch}, p = {p:.3g}"
@@ -497,7 +497,6 @@ def draw(batch: int = 32, p: float = 0.03, budget: int = 25, n: int = 1000) -> F
     ax1.set_ylim(1e-7, 2.0)
     ax1.yaxis.set_major_locator(FixedLocator([1e-6, 1e-3, 1.0]))
     ax1.yaxis.set_major_formatter(FixedFormatter(["1e-6", "0.001", "1"]))
-    ax1.legend(loc="lower right")
     plotting.labels(ax1, "epochs (component calls / n)", "‖F̃ₖ − F(uₖ)‖ / ‖F(u₀)‖")
-    ax1.set_title("error of the operator estimate", fontsize=9, y=1.0)
+    ax1.set_title("error of the operator estimate (colours as on the left)", fontsize=9, y=1.0)
     return fig

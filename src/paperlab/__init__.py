@@ -11,7 +11,17 @@ Each chapter of the book imports the code it runs from here. Shared pieces live 
 Topic subpackages (``paperlab.optim``, ``paperlab.generative``, ``paperlab.nn`` ...) hold one
 module per paper's algorithm, each with a ``draw`` function and its ``SLIDERS``.
 """
+import os as _os
+
+from threadpoolctl import threadpool_limits as _threadpool_limits
+
 from .show import show
+
+# The book's linear algebra is small (a few hundred rows): BLAS threads only add
+# synchronisation, and on a busy two-core machine a spinning OpenBLAS pool made small products
+# up to 20x slower. So paperlab runs numpy/scipy BLAS on one thread (PAPERLAB_BLAS_THREADS
+# overrides); see paperlab.threads.one_thread for torch.
+_threadpool_limits(limits=int(_os.environ.get("PAPERLAB_BLAS_THREADS", "1")), user_api="blas")
 
 __all__ = ["show"]
 __version__ = "0.1.0"

@@ -5,9 +5,8 @@ with :func:`train` (or, for a custom loss, :func:`fit`), so seeds, devices and d
 """
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +14,7 @@ import torch
 from torch import nn
 
 from ._validate import check_choice, check_int, check_real
+from .threads import one_thread
 
 __all__ = ["seed_everything", "one_thread", "mlp", "cnn", "n_params", "as_tensor", "fit", "train", "accuracy",
            "History"]
@@ -29,22 +29,6 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread inside the block, then restore the previous setting.
-
-    The book's networks are tiny: with two threads each step pays synchronisation for no
-    gain, and on a loaded two-core machine it can be ten times slower. One thread also makes
-    the numbers independent of the machine's core count.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def mlp(sizes: Sequence[int], activation: str = "relu", *, seed: int = 0) -> nn.Sequential:

@@ -137,6 +137,17 @@ def key(ax: Axes, entries: Sequence[tuple], *, x: float | None = None, y: float 
     return ax
 
 
+def _densify(p: np.ndarray, n: int = 120) -> np.ndarray:
+    """Points along a polyline with few vertices (e.g. an ``axhline``), so a corner box that a
+    straight segment crosses counts as covered."""
+    if len(p) < 2 or len(p) >= n:
+        return p
+    s = np.linspace(0, len(p) - 1, n)
+    i = np.minimum(s.astype(int), len(p) - 2)
+    f = (s - i)[:, None]
+    return p[i] * (1 - f) + p[i + 1] * f
+
+
 def _best_corner(ax: Axes, height: float, width: float, x: float | None,
                  y: float | None) -> tuple[float, float]:
     """Top-left ``(x, y)`` of the corner box that hides the fewest plotted line points."""
@@ -144,7 +155,7 @@ def _best_corner(ax: Axes, height: float, width: float, x: float | None,
     ys = [y] if y is not None else [0.96, 0.04 + height]
     to_axes = ax.transData + ax.transAxes.inverted()
     pts = [to_axes.transform(np.asarray(line.get_xydata(), dtype=float)) for line in ax.lines]
-    pts = [p[np.all(np.isfinite(p), axis=1)] for p in pts]
+    pts = [_densify(p[np.all(np.isfinite(p), axis=1)]) for p in pts]
     P = np.concatenate(pts) if pts else np.empty((0, 2))
     best, where = None, (xs[0], ys[0])
     for yy in ys:                      # top first: ties keep the key at the top left

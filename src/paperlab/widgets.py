@@ -336,7 +336,15 @@ def _static(draw, main: str, k: int, dpi: int, sliders: Mapping[str, Spec]) -> S
     if len(values) > k:  # the default was added to the grid: one grid point fewer
         values = spec.grid(k - 1)
     base = defaults(sliders)
-    pngs = [render(draw, {**base, main: v}, dpi=dpi, fast=False) for v in values]
+    kept: list[tuple[Any, bytes]] = []
+    for v in values:
+        png = render(draw, {**base, main: v}, dpi=dpi, fast=False)
+        if kept and png == kept[-1][1]:      # a draw that snaps its input: one frame per picture
+            if v == spec.default:
+                kept[-1] = (v, png)
+            continue
+        kept.append((v, png))
+    values, pngs = [v for v, _ in kept], [p for _, p in kept]
     others = ", ".join(f"{(s.label or n)} = {_fmt(s.default)}" for n, s in sliders.items() if n != main)
     note = ("Precomputed frames: drag the slider to change " + (spec.label or main)
             + (f" ({others} held fixed)" if others else "")

@@ -114,3 +114,18 @@ def test_report_prints_and_records(tmp_path, monkeypatch, capsys):
         report("demo")
     with pytest.raises(ValueError, match="takes numbers"):
         report("demo", f=object())
+
+
+def test_scrubber_keeps_one_frame_per_distinct_picture(monkeypatch):
+    from paperlab import plotting
+    from paperlab.widgets import LogSlider, explore
+    monkeypatch.setenv("PAPERLAB_STATIC", "1")
+
+    def draw(x=4.0):
+        fig, (ax,) = plotting.figure(1, width=2, height=2)
+        ax.set_title(f"{2 ** round(__import__('math').log2(x))}")   # snaps x to a power of 2
+        return fig
+
+    sc = explore(draw, x=LogSlider(0.5, 128.0, default=4.0))
+    assert len(set(sc.frames)) == len(sc.frames)
+    assert sc.values[sc.start] == 4.0

@@ -18,7 +18,6 @@ The module also holds the chapter's data (:func:`gmm4`), its small residual nois
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from ..cache import cached
 from .. import nets, plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import GaussianMixture
@@ -397,7 +397,7 @@ def train_eps_net(net: nn.Module, data, *, steps: int = 700, batch: int = 256, l
     return nets.fit(net, loss_fn, steps=check_int("steps", steps, 1), lr=lr, seed=seed)
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def trained_eps_net(seed: int = 0, steps: int = 700) -> nn.Module:
     """:func:`res_eps_net` trained by :func:`train_eps_net` on 20 000 samples of :func:`gmm4`;
     cached for the session (about two seconds on one CPU core)."""
@@ -472,7 +472,7 @@ def _noise(n: int, seed: int, stream: int) -> np.ndarray:
     return np.random.default_rng([seed, stream]).standard_normal((n, 2))
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def _setup(seed: int):
     g = gmm4()
     phi = random_features(2, 32, 1.5, seed)
@@ -482,7 +482,7 @@ def _setup(seed: int):
     return g, phi, ref, ref_fresh, eps, _noise(N_FIT, seed, 1), _noise(N_FIT, seed, 2)
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def experiment(seed: int = 0) -> Experiment:
     """The chapter's experiment on :func:`gmm4` (cached; about 10 s of CPU on one core).
 
@@ -544,7 +544,7 @@ def experiment(seed: int = 0) -> Experiment:
 
 # --------------------------------------------------------------------------- interactive figure
 
-@functools.lru_cache(maxsize=128)
+@cached(maxsize=128)
 def _widget_samples(K: int, epoch: int, model: str) -> tuple[np.ndarray, float]:
     """One K-step DDIM run of the epoch's best schedule on the fresh batch, and its FD."""
     _, phi, _, ref_fresh, eps, _, z_fresh = _setup(0)
@@ -554,7 +554,7 @@ def _widget_samples(K: int, epoch: int, model: str) -> tuple[np.ndarray, float]:
         return x, fd_score(x, ref_fresh, phi)
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _widget_ref() -> np.ndarray:
     return gmm4().sample(300, seed=3000)
 

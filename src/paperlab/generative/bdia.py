@@ -26,7 +26,6 @@ with ``gamma`` and ``1 - gamma`` swapped; its code uses the paper's convention (
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +33,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..data import GaussianMixture, gmm2d
@@ -185,7 +185,7 @@ def gmm_eps(gmm: GaussianMixture | None = None, abar=None) -> EpsFn:
     return eps_fn
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _default_eps() -> EpsFn:
     return gmm_eps()
 
@@ -466,7 +466,7 @@ def simulate(n: int = 4000, steps: tuple[int, ...] = (5, 10, 20, 50), seed: int 
                       paths_steps=paths_steps, paths=paths, path_times=times)
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(n: int = 4000, steps: tuple[int, ...] = (5, 10, 20, 50), seed: int = 0,
                paths_steps: int = 5, paths_n: int = 12) -> Experiment:
     """:func:`simulate`, cached on its (hashable) arguments: the chapter's one heavy step."""
@@ -481,7 +481,7 @@ _TICKS = ((-4, -2, 0, 2, 4), (-2, 0, 2, 4))
 _SIZE = (9.0, 3.9)             # inches; rendered at 80 dpi by the website and the benchmark
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _widget_base() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     eps = _default_eps()
     x0 = gmm2d().sample(_W_N, seed=0)
@@ -490,7 +490,7 @@ def _widget_base() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x0, zN, ref
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _widget_ddim(n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     eps = _default_eps()
     x0, zN, _ = _widget_base()
@@ -500,7 +500,7 @@ def _widget_ddim(n_steps: int) -> tuple[np.ndarray, np.ndarray]:
     return end, rec
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _widget_ddim_all() -> None:
     """Fill the DDIM cache for every N of the slider at the first redraw (about 0.3 s once), so
     a later move of the N slider only computes the BDIA runs."""
@@ -508,7 +508,7 @@ def _widget_ddim_all() -> None:
         _widget_ddim(n)
 
 
-@functools.lru_cache(maxsize=256)
+@cached(maxsize=256)
 def _widget_bdia(gamma: float, n_steps: int) -> tuple[np.ndarray, np.ndarray | None, float]:
     eps = _default_eps()
     x0, zN, _ = _widget_base()

@@ -25,7 +25,6 @@ samplers integrate from ``t_max`` (default :data:`T_MAX`) down to ``t_min`` on a
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..cache import cached
 from .. import nets
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import GaussianMixture, gmm2d
@@ -373,7 +373,7 @@ def net_score_fn(net: nn.Module, sched: Schedule) -> ScoreFn:
     return lambda x, t: -eps(x, t) / float(sched.sigma(t))
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def trained_gmm_eps_net(sched_name: str = "vp-cosine", steps: int = 3000, seed: int = 0) -> nn.Module:
     """The book's shared learned model: :func:`score_mlp` trained by :func:`train_dsm` on 20 000
     samples of :func:`paperlab.data.gmm2d`. Cached for the session (a few seconds on a CPU)."""

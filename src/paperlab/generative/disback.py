@@ -28,7 +28,6 @@ All training goes through the book's one loop, :func:`paperlab.nets.fit`.
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -38,6 +37,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 from torch import nn
 
+from ..cache import cached
 from .. import nets, plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import GaussianMixture
@@ -295,7 +295,7 @@ def experiment(seed: int = 0, iters_per_stage: tuple = ITERS, teacher_steps: int
                        check_real("lr", lr, 0.0, lo_open=True), check_real("offset", offset))
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _experiment(seed: int, iters: tuple, teacher_steps: int, degrade_steps: int, degrade_lr: float,
                 fake_steps: int, lr: float, offset: float) -> Experiment:
     ring = ring8()

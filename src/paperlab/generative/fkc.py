@@ -27,13 +27,13 @@ the same SDE with the weights thrown away.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import GaussianMixture
@@ -305,7 +305,7 @@ def simulate(K: int = 2000, n_steps: int = 300, seed: int = 0, betas=(0.5, 2.0, 
                       share=share, var=var, logs=logs, tv=tv, cfg=cfg)
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def experiment(K: int = 2000, n_steps: int = 300, seed: int = 0) -> Experiment:
     """:func:`simulate`, cached: the chapter's one heavy step."""
     return simulate(K=K, n_steps=n_steps, seed=seed)
@@ -316,17 +316,17 @@ def experiment(K: int = 2000, n_steps: int = 300, seed: int = 0) -> Experiment:
 _LIM = ((-4.5, 4.5), (-3.5, 4.0))
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _score() -> D.ScoreFn:
     return D.gmm_score_fn(chapter_gmm(), D.schedule("vp-linear"))
 
 
-@functools.lru_cache(maxsize=256)
+@cached(maxsize=256)
 def _widget_run(beta: float, a: float, fkc: bool) -> tuple[np.ndarray, dict]:
     return annealed_fkc_sample(_score(), beta, "vp-linear", 500, 150, a=a, weighted=fkc, seed=0)
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _target_density(beta: float) -> np.ndarray:
     xs, ys = np.meshgrid(np.linspace(*_LIM[0], 90), np.linspace(*_LIM[1], 75))
     lp = beta * chapter_gmm().log_prob(np.c_[xs.ravel(), ys.ravel()])

@@ -50,6 +50,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from torch import nn
 
+from ..cache import cached
 from .. import nets, plotting
 from .._validate import check_array, check_int, check_real
 from ..data import GaussianMixture
@@ -353,7 +354,7 @@ class GaussianFit:
     r_err: float
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _gaussian_fit(eps: float, steps: int, seed: int, n_data: int, lr: float) -> GaussianFit:
     rng = np.random.default_rng([seed, 10])
     x = rng.multivariate_normal(np.zeros(2), GAUSS_A, size=n_data)
@@ -397,14 +398,14 @@ EPSILONS = (0.01, 0.03, 0.1, 0.3, 1.0)
 _N_MIX_DATA = 20_000
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _mixture_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     x = np.random.default_rng([seed, 20]).standard_normal((_N_MIX_DATA, 2))
     y = eight_gaussians().sample(_N_MIX_DATA, seed=seed)
     return x, y
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _mixture_model(eps: float, steps: int, seed: int) -> LightSB:
     x, y = _mixture_data(seed)
     model = LightSB(2, n_components=16, epsilon=eps, diagonal=True, seed=seed)
@@ -440,7 +441,7 @@ _LIM = (-5.0, 5.0)
 _TICKS = (-4, -2, 0, 2, 4)
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _widget_state(eps: float) -> tuple[_Plan, np.ndarray, np.ndarray, float]:
     model = mixture_models()[eps]
     plan = model._np()
@@ -449,7 +450,7 @@ def _widget_state(eps: float) -> tuple[_Plan, np.ndarray, np.ndarray, float]:
     return plan, x, y, mixture_mmd(model)
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _target_points() -> np.ndarray:
     return eight_gaussians().sample(_W_N, seed=42)
 

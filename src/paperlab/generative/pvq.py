@@ -27,7 +27,6 @@ chapter's experiment (:func:`experiment`) and its interactive figure (:func:`dra
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +34,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..widgets import Choice, IntSlider
@@ -323,7 +323,7 @@ def correlated_gaussian(n: int = 4000, rho: float = 0.9, seed: int = 0) -> np.nd
         np.zeros(2), cov, size=n)
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def _blocks() -> np.ndarray:
     from sklearn.datasets import load_digits
     X = load_digits().images                                       # (1797, 8, 8), integers 0..16
@@ -388,7 +388,7 @@ def experiment(seed: int = 0, n: int = 4000) -> Experiment:
     return _experiment(check_int("seed", seed, 0), check_int("n", n, 10))
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def _experiment(seed: int, n: int) -> Experiment:
     g = correlated_gaussian(2 * n, 0.9, seed)
     d = digit_blocks(2 * n, seed)
@@ -435,7 +435,7 @@ _COLORS = {"scalar": plotting.PALETTE[1], "PVQ, K = 256": plotting.PALETTE[0],
 _GROUPS = ("all", "scalar vs PVQ", "PVQ variants")
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _panel(dataset: str, lam_index: int) -> tuple:
     """Precomputed arrays of one redraw: data points, codewords in use and their sizes, curves."""
     ex = experiment()

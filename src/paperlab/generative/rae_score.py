@@ -25,7 +25,6 @@ quadrature (:func:`quadrature`) on the chapter's 1-D mixture (:func:`density`).
 """
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -35,6 +34,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import GaussianMixture
@@ -55,7 +55,7 @@ DOMAIN = (-5.0, 5.0)
 
 # --------------------------------------------------------------------------- the data law
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def density() -> GaussianMixture:
     """The chapter's 1-D data law: ``0.4 N(-2, 0.6^2) + 0.6 N(1.5, 0.8^2)``."""
     return GaussianMixture([0.4, 0.6], [[-2.0], [1.5]], [[[0.36]], [[0.64]]])
@@ -253,7 +253,7 @@ def fit_dae_score(x, sigma: float, centers, width: float, n_noise: int = 10, see
 
 # --------------------------------------------------------------------------- measuring
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def quadrature(n: int = 1201, lo: float = -6.0, hi: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
     """A grid on ``[lo, hi]`` and its weights ``p(x_i) dx`` (normalised) for :func:`density`.
 
@@ -354,7 +354,7 @@ def _one_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _dataset(data: str, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
     check_choice("data", data, DATA)
     if data == "quadrature":
@@ -362,7 +362,7 @@ def _dataset(data: str, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
     return density().sample(int(data.split("=")[1]), seed=seed)[:, 0], None
 
 
-@functools.lru_cache(maxsize=128)
+@cached(maxsize=128)
 def _moments(data: str, n_basis: int, seed: int) -> tuple[np.ndarray, ...]:
     x, w = _dataset(data, seed)
     with warnings.catch_warnings():
@@ -416,7 +416,7 @@ class Experiment:
     tv_exact: float
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(seed: int = 0, n_basis: int = N_BASIS, mh_sigma: float = 0.1, mh_steps: int = 5000,
                mh_step: float = 1.5) -> Experiment:
     """The chapter's measurements (cached): score errors against ``sigma`` for both criteria,
@@ -442,13 +442,13 @@ _XS = np.linspace(-5.0, 5.0, 161)
 _GRID = tuple(float(f"{v:.3g}") for v in np.geomspace(0.02, 0.5, 7))
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _truth() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x, w = quadrature()
     return true_score(_XS), np.exp(density().log_prob(_XS[:, None])), true_score(x)
 
 
-@functools.lru_cache(maxsize=2048)
+@cached(maxsize=2048)
 def _widget_fits(sigma: float, n_basis: int, data: str) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Both estimates on the plotting grid and their errors, at one ``sigma``."""
     out = []

@@ -24,7 +24,6 @@ two experiments of the chapter and its interactive figure.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +31,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import GaussianMixture, gmm2d
@@ -109,7 +109,7 @@ def gmm_prior_eps(gmm: GaussianMixture | None = None) -> EpsFn:
     if not isinstance(g, GaussianMixture):
         raise ValueError(f"gmm must be a paperlab.data.GaussianMixture, got {type(g).__name__}")
 
-    @functools.lru_cache(maxsize=2048)
+    @cached(maxsize=2048)
     def marginal(alpha: float, sigma: float) -> GaussianMixture:
         return g.diffuse(alpha, sigma)
 
@@ -247,7 +247,7 @@ class DigitsExperiment:
     trace_error: np.ndarray
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def digits_prior(shrinkage: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian prior ``N(m, C)`` of 8x8 digits scaled to [-1, 1]: mean and shrunk covariance
     ``C = (1 - r) S + r tr(S)/64 I`` of the 1437 training images of :func:`paperlab.data.digits`."""
@@ -258,7 +258,7 @@ def digits_prior(shrinkage: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     return X.mean(0), (1 - r) * S + r * np.trace(S) / S.shape[0] * np.eye(S.shape[0])
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def digits_experiment(seed: int = 0, n_images: int = 6, noise: float = 0.05, sigma_v: float = 1.0,
                       lam: float = 0.25,
                       weighting: str = "inv_snr", n_random: int = 2000, n_desc: int = 1000,
@@ -304,7 +304,7 @@ GMM_Y, GMM_SIGMA_V = 1.0, 0.1
 GMM_A = np.array([[1.0, 0.0]])
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def posterior_modes(y: float = GMM_Y, sigma_v: float = GMM_SIGMA_V) -> np.ndarray:
     """Modes of ``p(x | y) ∝ gmm2d(x) N(y; x_1, sigma_v^2)`` with non-negligible mass: the posterior
     is a Gaussian mixture (conjugacy); its modes are found by gradient ascent from each
@@ -329,7 +329,7 @@ def posterior_modes(y: float = GMM_Y, sigma_v: float = GMM_SIGMA_V) -> np.ndarra
     return np.array(modes)
 
 
-@functools.lru_cache(maxsize=256)
+@cached(maxsize=256)
 def gmm_runs(lam: float = 0.25, weighting: str = "inv_snr", t_order: str = "descending",
              n_runs: int = 200, n_iter: int = 2000, seed: int = 0, lr: float = 0.05) -> np.ndarray:
     """Experiment (b): ``n_runs`` RED-diff runs on the 2-D mixture prior from random starts
@@ -344,7 +344,7 @@ def gmm_runs(lam: float = 0.25, weighting: str = "inv_snr", t_order: str = "desc
                    weighting=weighting, t_order=t_order, seed=seed, mu0=mu0)[1]
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _gmm_eps() -> EpsFn:
     return gmm_prior_eps()
 
@@ -361,7 +361,7 @@ def near_mode_fraction(points, radius: float = 0.3) -> float:
 _W_RUNS, _W_ITER = 64, 300
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _density_grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xs, ys = np.meshgrid(np.linspace(-4, 4, 90), np.linspace(-3, 4, 80))
     z = np.exp(gmm2d().log_prob(np.c_[xs.ravel(), ys.ravel()])).reshape(xs.shape)

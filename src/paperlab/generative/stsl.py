@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import nets, plotting
 from .._validate import check_array, check_int, check_real
 from ..data import GaussianMixture
@@ -321,7 +322,7 @@ def psld_sample(score_fn: TorchScoreFn, A, y, sigma_y: float, n_steps: int = 50,
                 t_min, t_max, False, return_path)
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _cached_score(gmm: GaussianMixture, sched: Schedule):
     """:func:`gmm_score_fn` kept per (mixture, schedule), so its diffused mixtures are built once."""
     return gmm_score_fn(gmm, sched)
@@ -467,7 +468,7 @@ class Experiment:
     autograd_vs_closed_form: float
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def experiment(y: float = 1.5, n: int = 600, seed: int = 0) -> Experiment:
     """Run everything the chapter shows (about three seconds); cached."""
     y = check_real("y", y, -3.0, 3.0)
@@ -528,18 +529,18 @@ def experiment(y: float = 1.5, n: int = 600, seed: int = 0) -> Experiment:
 _W_N, _W_STEPS = 250, 16
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _w_gmm() -> GaussianMixture:
     return chapter_gmm()
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _w_exact(y: float) -> tuple[GaussianMixture, np.ndarray]:
     post = gmm_posterior(_w_gmm(), A_OBS, [y], SIGMA_Y)
     return post, post.sample(_W_N, seed=1)
 
 
-@functools.lru_cache(maxsize=256)
+@cached(maxsize=256)
 def _w_run(eta: float, inner: int, y: float) -> np.ndarray:
     return stsl_sample_gmm(_w_gmm(), A_OBS, [y], SIGMA_Y, n_steps=_W_STEPS, inner=inner, eta=eta,
                            n=_W_N, seed=0)

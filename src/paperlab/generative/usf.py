@@ -24,7 +24,6 @@ as :func:`paperlab.generative.diffusion.gmm_score_fn` returns; by default the ex
 """
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..widgets import Choice, IntSlider
@@ -198,7 +198,7 @@ def default_model() -> Callable:
     return _default_model()
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _default_model():
     return gmm_score_fn(None, make_schedule("vp-linear"))
 
@@ -512,7 +512,7 @@ def endpoint_error(x, ref) -> float:
     return float(np.linalg.norm(np.asarray(x) - np.asarray(ref), axis=1).mean())
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _batch(n: int, seed: int, which: int) -> tuple[np.ndarray, np.ndarray]:
     """Noise ``z_T`` (``which`` = 0: search batch, 1: fresh test batch) and its 500-step
     DPM-Solver++(2M) reference endpoint."""
@@ -585,7 +585,7 @@ def simulate(nfes: tuple[int, ...] = (4, 5, 6, 7, 8), seed: int = 0, n_search: i
     return Experiment(seed, nfes, errors, searched, logs, tuple(conv_nfes), conv)
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(nfes: tuple[int, ...] = (4, 5, 6, 7, 8), seed: int = 0, n_search: int = 300,
                n_test: int = 2000) -> Experiment:
     """:func:`simulate`, cached: the chapter's one heavy step (also feeds :func:`draw`)."""
@@ -599,7 +599,7 @@ _COLORS = {"DDIM": plotting.PALETTE[1], "DPM-Solver++(2M)": plotting.PALETTE[0],
            "UniPC-2": plotting.PALETTE[2], "searched": plotting.PALETTE[3]}
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _widget_run(nfe: int, method: str) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     res = experiment()
     steps = res.searched[nfe] if method == "searched" else baseline_schedule(METHODS[method], nfe)

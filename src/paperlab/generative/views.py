@@ -25,12 +25,12 @@ interactive figure (:func:`draw`, :data:`SLIDERS`).
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import gmm2d
@@ -353,7 +353,7 @@ def simulate(n: int = 4000, n_steps: int = 200, seed: int = 0, n_mmd: int = 1000
                       heun_steps=heun_steps, heun_err=he, heun_order=ho, straight=st)
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def experiment(n: int = 4000, n_steps: int = 200, seed: int = 0) -> Experiment:
     """:func:`simulate`, cached: the chapter's one heavy step."""
     return simulate(n=n, n_steps=n_steps, seed=seed)
@@ -368,12 +368,12 @@ _Q = 25                        # quiver grid
 _NO_ALPHA = "α_t ≈ 0 at t = 1: x̂₀ and v need α_t > 0\n(the samplers start at t = 0.995)"
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def _widget_run(schedule: str) -> Transport:
     return transport(schedule, n=_W_N, n_steps=200, seed=0)
 
 
-@functools.lru_cache(maxsize=512)
+@cached(maxsize=512)
 def _density(schedule: str, t: float) -> np.ndarray:
     sc = D.schedule(schedule)
     xs, ys = np.meshgrid(np.linspace(*_LIM[0], 80), np.linspace(*_LIM[1], 70))
@@ -381,7 +381,7 @@ def _density(schedule: str, t: float) -> np.ndarray:
     return np.exp(mix.log_prob(np.c_[xs.ravel(), ys.ravel()])).reshape(xs.shape)
 
 
-@functools.lru_cache(maxsize=1024)
+@cached(maxsize=1024)
 def _arrows(schedule: str, t: float, view: str) -> tuple[np.ndarray, np.ndarray, float] | str:
     sc = D.schedule(schedule)
     g = np.stack(np.meshgrid(np.linspace(-3.7, 3.7, _Q), np.linspace(-3.2, 3.7, _Q)), -1).reshape(-1, 2)
@@ -402,7 +402,7 @@ def _arrows(schedule: str, t: float, view: str) -> tuple[np.ndarray, np.ndarray,
     return g, f * (0.9 * step / big) / np.maximum(1.0, norm / big)[:, None], big
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def _widget_fill(schedule: str) -> None:
     """Fill the density and arrow caches for every time of the slider (step 0.01) at the first
     redraw of a schedule (about a second once), so that a slider move only plots."""

@@ -16,7 +16,6 @@ Explained in chapter `intrinsic-dimension`.
 from __future__ import annotations
 
 import copy
-import functools
 import html
 import math
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from matplotlib.figure import Figure
 from torch import nn
 from torch.func import functional_call
 
+from ..cache import cached
 from .. import data as pl_data
 from .. import nets, plotting
 from .._validate import check_array, check_choice, check_int, check_real
@@ -353,7 +353,7 @@ def _check_sweep(widths, dims, steps, seed, lr_subspace, lr_full) -> tuple:
             check_real("lr_full", lr_full, 0.0, lo_open=True))
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _cached_sweep(widths, dims, steps, seed, lr_subspace, lr_full) -> IntrinsicDimResult:
     return sweep(widths, dims, steps=steps, seed=seed, lr_subspace=lr_subspace, lr_full=lr_full)
 

@@ -23,7 +23,6 @@ Adan (Algorithm 1) feeds this estimate into Adam-style moving averages. This mod
 """
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 from torch import nn
 
+from ..cache import cached
 from .. import nets, plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import digits, rng
@@ -420,7 +420,7 @@ def _make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def _digits_tensors() -> tuple[torch.Tensor, torch.Tensor]:
     s = digits(seed=0)
     return as_tensor(s.X_train), as_tensor(s.y_train, torch.long)
@@ -443,7 +443,7 @@ def train_mlp(optimizer: str, lr: float, seed: int = 0, *, steps: int = 300, bat
                       check_int("batch", batch, 1, 1437), check_int("every", every, 1))
 
 
-@functools.lru_cache(maxsize=256)
+@cached(maxsize=256)
 def _train_mlp(optimizer: str, lr: float, seed: int, steps: int, batch: int, every: int) -> Curve:
     X, y = _digits_tensors()
     with nets.one_thread():
@@ -505,7 +505,7 @@ def digits_race(optimizers: Sequence[str] = OPTIMIZERS, seeds: Sequence[int] = (
                         check_int("batch", batch, 1, 1437))
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _digits_race(optimizers, seeds, steps, batch) -> RaceResult:
     tuning = {(o, lr): _train_mlp(o, lr, seeds[0], steps, batch, 10)
               for o in optimizers for lr in LR_GRIDS[o]}
@@ -541,7 +541,7 @@ ROSEN_STEPS = 500
 ROSEN_NOISE = 2.0
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _rosen_noise() -> np.ndarray:
     return ROSEN_NOISE * rng(0).standard_normal((ROSEN_STEPS + 1, 2))
 
@@ -557,7 +557,7 @@ def _noisy_rosenbrock() -> Callable[[np.ndarray], np.ndarray]:
     return grad
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _rosen_contours() -> list[np.ndarray]:
     """Contour lines of ``log10 f`` for the figure, computed once (drawing them is then cheap)."""
     from contourpy import contour_generator

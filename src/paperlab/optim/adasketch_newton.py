@@ -36,7 +36,6 @@ than in ``paperlab.data`` because only this chapter uses it), the experiment
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +43,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 from scipy.special import expit
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..linalg.kaczmarz import kaczmarz_flops, randomized_kaczmarz
@@ -119,7 +119,7 @@ class Problem:
         return 2.0 * lam[-1] * np.eye(self.n)
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_breast_cancer
 
@@ -433,7 +433,7 @@ LOOSE = 3e8
 MAX_INNER = 20_000
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _run(theta: str, loosen: float, max_inner: int, seed: int, solver: str = "kaczmarz",
          mu0: float = 1.0, problem_seed: int = 0) -> Result:
     problem = constrained_logreg(5, problem_seed)
@@ -486,7 +486,7 @@ SLIDERS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _widget_runs() -> dict:
     """Every run the figure can show (30, a second or two), computed on the first redraw."""
     runs = {(s, th, cap): _run(th, s, cap, 0) for s in _LOOSENINGS for th in ("const", "decay")

@@ -36,6 +36,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..data import rng as make_rng
@@ -421,7 +422,7 @@ SLIDERS = {
 }
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _background(noise: float) -> tuple[CoshBilevel, np.ndarray]:
     P = cosh_bilevel(noise=noise)
     g = np.linspace(-5.0, 5.0, 120)

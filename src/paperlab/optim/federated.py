@@ -35,6 +35,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import digits
@@ -144,7 +145,7 @@ def partition_dirichlet(y, n_clients: int, alpha: float, seed: int = 0, *,
                      f"lower min_size or raise alpha")
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _digits():
     """The chapter's data: scikit-learn's digits, standardised, 1437 train / 360 test."""
     s = digits(seed=0)
@@ -423,7 +424,7 @@ FEDERATIONS = ((0.1, 0), (0.1, 1), (0.1, 2), (1.0, 0), (10.0, 0))
 ROUNDS = 40
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def centralised(reg: float = HYPER["reg"]) -> tuple[float, float]:
     """The centralised reference: ``(f*, test accuracy)`` of the minimiser of the global loss
     ``f`` (all 1437 training images pooled, weight decay ``reg``), by L-BFGS to a gradient norm
@@ -451,7 +452,7 @@ def centralised(reg: float = HYPER["reg"]) -> tuple[float, float]:
     return float(res.fun), acc
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def experiment(rounds: int = ROUNDS) -> dict[tuple[str, int], History]:
     """Every method at every K of :data:`KS` on the federations of :data:`FEDERATIONS`, for
     ``rounds`` rounds, with :data:`HYPER`; cached. Returns ``{(method, K): History}``, the rows

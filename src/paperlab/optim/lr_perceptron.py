@@ -31,6 +31,7 @@ from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 from scipy.optimize import linprog, minimize
 from scipy.special import expit
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_labels_pm1, check_real
 from ..data import binary_digits, rng
@@ -328,7 +329,7 @@ def blobs_dataset(n: int = 200, *, frac_pos: float = 0.2, spread: float = 0.4, g
     return A, y
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _digits(a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
     return binary_digits(a, b)
 
@@ -439,7 +440,7 @@ def separation_table(ns=(100, 1000), gammas=(0.1, 1.0, 10.0, 100.0),
     return _separation_table(ns, gammas, check_int("max_iter", max_iter, 1))
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _separation_table(ns: tuple[int, ...], gammas: tuple[float, ...],
                       max_iter: int) -> Mapping[tuple[str, int, float], int | None]:
     table: dict[tuple[str, int, float], int | None] = {}
@@ -487,7 +488,7 @@ SLIDERS = {
 }
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _dataset(dataset: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     _digits(8, 9)   # load the digits on the first slider move, not on a later one
     if dataset == "worst case":
@@ -498,7 +499,7 @@ def _dataset(dataset: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     return A[:n], y[:n]
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _limit(dataset: str, n: int, normalized: bool) -> Trace:
     A, y = _dataset(dataset, n)
     return batch_perceptron(A, y, normalized=normalized, max_iter=DRAW_MAX_ITER, warn=False)

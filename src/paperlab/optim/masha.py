@@ -39,6 +39,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import rng as make_rng
@@ -423,7 +424,7 @@ MASHA_CS = (0.7, 1.0, 1.4, 2.0)
 MASHA_PS = (0.05, 0.1, 0.2, 0.4)
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _problem(M: int, d: int, seed: int) -> DistributedVI:
     return distributed_bilinear(M, d, 1.0, seed=seed)
 
@@ -456,7 +457,7 @@ def run(method: str, c: float, p: float | None = None, *, k: int = 10, seed: int
                 check_int("problem_seed", problem_seed, 0))
 
 
-@functools.lru_cache(maxsize=256)
+@cached(maxsize=256)
 def _run(method, c, p, k, seed, n_iter, tol, M, d, problem_seed) -> Curve:
     ops = _problem(M, d, problem_seed)
     if method == "EG":
@@ -509,7 +510,7 @@ SLIDERS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _draw_eg() -> Curve:
     """Extragradient on the figure's problem at the best step of :data:`EG_CS`."""
     ops = _problem(DRAW_M, DRAW_D, 0)

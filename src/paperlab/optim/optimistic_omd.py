@@ -24,7 +24,6 @@ every ``F_t`` is convex and smooth, even if the individual ``f_t`` are not conve
 """
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import rng
@@ -259,7 +259,7 @@ def comparator(centers: np.ndarray, radius: float = 1.0, *, iters: int = 2000,
     return u, float(counts @ _phi(u - U))
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _comparator_cached(d: int, period: int | None, T: int,
                        radius: float) -> tuple[np.ndarray, float]:
     s = sea_stream(T, d, 0.0, period, 0)
@@ -287,7 +287,7 @@ def regret(xs: np.ndarray, stream: SEAStream, T: int | None = None) -> np.ndarra
     return played - best
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _switch_jump(d: int, radius: float) -> float:
     """``sup_{||x|| <= radius} ||grad phi(x - c) - grad phi(x + c)||^2`` for the stream's ``c``."""
     from scipy.optimize import minimize
@@ -371,7 +371,7 @@ def experiment(T: int = 4000, seeds: Sequence[int] = (0, 1, 2, 3, 4), d: int = 5
     return _experiment(T, seeds, check_int("d", d, 1), check_int("n_horizons", n_horizons, 2))
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _experiment(T: int, seeds: tuple[int, ...], d: int, n_horizons: int) -> Experiment:
     labels = list(REGIMES)
     streams = [sea_stream(T, d, s, p, seed, kappa=k) for (s, p, k) in REGIMES.values()
@@ -426,7 +426,7 @@ SLIDERS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _widget_runs() -> dict:
     """Seed-0 runs of both learners for every (sigma, period) of the slider grid, in one pass."""
     keys = [(s, p) for s in _SIGMAS for p in _PERIODS]
@@ -498,7 +498,7 @@ def draw(sigma: float = 0.5, period="off", T: int = _T_MAX, algorithm: str = "bo
     return fig
 
 
-@functools.lru_cache(maxsize=128)
+@cached(maxsize=128)
 def _u_losses(period, T: int) -> np.ndarray:
     """``F_t(u_T)`` for ``t = 1..T`` on the widget's stream."""
     p = None if period == "off" else period

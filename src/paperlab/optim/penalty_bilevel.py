@@ -35,7 +35,6 @@ This module holds
 """
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider, IntSlider, LogSlider
@@ -517,7 +517,7 @@ def _gap(problem: MultiSolutionToy, x0: float, sigma: float, inner: int | None, 
     return abs(G - problem.dpsi(x0))
 
 
-@functools.lru_cache(maxsize=32)
+@cached(maxsize=32)
 def _gap_vs_sigma(problem, x0, sigmas, inner, tol, max_steps) -> tuple[float, ...]:
     return tuple(_gap(problem, x0, s, inner, tol, max_steps) for s in sigmas)
 

@@ -37,7 +37,6 @@ bound is ``2 alpha / ell_W^2`` with ``ell_W = ||W^{1/2} J W^{-1/2}||_2`` (their
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +45,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 from scipy.optimize import minimize
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider
@@ -536,7 +536,7 @@ def random_starts(n: int, dim: int = 2, *, seed: int = 0) -> np.ndarray:
     return X / np.linalg.norm(X, axis=1, keepdims=True)
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _case_runs(name: str, steps: int, n_starts: int, seed: int) -> tuple:
     game, cert, h = case_game(name)
     X0 = random_starts(n_starts, game.J.shape[0], seed=seed)
@@ -579,7 +579,7 @@ def random_players(n_players: int = 4, scale: float = 0.9, *, seed: int = 0
     return mu, L
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _n_player_study(n_players: int, n_games: int, scale: float, seed: int) -> dict:
     rho, best, unit = [], [], []
     for s in range(n_games):

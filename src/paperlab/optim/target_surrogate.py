@@ -35,7 +35,6 @@ the constant step ``1/lambda_max`` of the surrogate's Hessian, which is exact fo
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
@@ -44,6 +43,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
 from scipy.optimize import linprog
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_labels_pm1, check_real
 from ..widgets import IntSlider, LogSlider
@@ -292,7 +292,7 @@ def breast_cancer_dataset() -> tuple[np.ndarray, np.ndarray]:
 _DATASETS = ("synthetic", "breast cancer")
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _dataset(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
     X, y = synthetic_dataset(seed) if name == "synthetic" else breast_cancer_dataset()
     _, f_star = logistic_optimum(X, y)
@@ -335,7 +335,7 @@ def full_batch_runs(name: str = "synthetic", eta: float = 4.0, ms=(1, 10, 30), n
     return _full_batch_runs(name, eta, ms, check_int("n_calls", n_calls, 1), check_int("seed", seed, 0))
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _full_batch_runs(name, eta, ms, n_calls, seed):
     X, y, f_star = dataset(name, seed)
     return MappingProxyType({m: _clip(sso(X, y, eta=eta, m=m, batch=len(y), n_calls=n_calls,
@@ -362,7 +362,7 @@ def eta_sweep(name: str = "synthetic", etas=(0.125, 0.25, 0.5, 1.0, 2.0, 4.0), m
                       check_int("data_seed", data_seed, 0))
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _eta_sweep(name, etas, ms, batch, n_calls, seeds, data_seed):
     X, y, f_star = dataset(name, data_seed)
     out = {(e, m): tuple(_clip(sso(X, y, eta=e, m=m, batch=batch, n_calls=n_calls, seed=s,

@@ -42,6 +42,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, MaxNLocator, NullLocator
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..widgets import Choice, IntSlider, LogSlider
@@ -359,7 +360,7 @@ def comparison(n: int = 1000, seeds=(0, 1, 2, 3, 4), budget: float = 150.0,
                        check_int("halpern_budget", halpern_budget, 1), check_int("op_seed", op_seed, 0))
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _comparison(n, seeds, budget, halpern_budget, op_seed):
     P = finite_sum_cocoercive(n, seed=op_seed)
     u0 = np.zeros(P.d)
@@ -389,7 +390,7 @@ def scaling(ns=(250, 1000, 4000), seeds=(0, 1, 2, 3, 4), target: float = 0.1,
     return _scaling(ns, seeds, target, check_int("op_seed", op_seed, 0))
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _scaling(ns, seeds, target, op_seed):
     out = {}
     for n in ns:
@@ -419,7 +420,7 @@ _YT = [1e-3, 1e-2, 1e-1, 1.0]
 _YL = ["0.001", "0.01", "0.1", "1"]
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _draw_problem(n: int) -> tuple[FiniteSum, float, Curve]:
     P = finite_sum_cocoercive(n)
     u0 = np.zeros(P.d)
@@ -427,7 +428,7 @@ def _draw_problem(n: int) -> tuple[FiniteSum, float, Curve]:
     return P, r0, _relative(halpern(P.full, u0, P.L_F, 60), r0)
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _draw_minibatch(n: int, batch: int) -> Curve:
     """Mini-batch Halpern for :func:`draw`: it does not depend on ``p``, so it is cached and cut
     to the budget when drawn."""

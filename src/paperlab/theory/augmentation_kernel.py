@@ -33,7 +33,6 @@ chapter's two sweeps and :func:`draw` / :data:`SLIDERS` are its interactive figu
 """
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from matplotlib.figure import Figure
 from scipy import linalg
 from threadpoolctl import threadpool_limits
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider, IntSlider, LogSlider
@@ -79,7 +79,7 @@ def _check_alpha(alpha) -> float:
 
 # --------------------------------------------------------------------------- the cube
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def cube(D: int = 10) -> np.ndarray:
     """All ``N = 2^D`` points of ``{0, 1}^D`` as an ``(N, D)`` int8 array; row ``k`` is ``k`` in binary.
 
@@ -91,7 +91,7 @@ def cube(D: int = 10) -> np.ndarray:
     return X
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def _hamming(D: int) -> np.ndarray:
     """``(N, N)`` Hamming distances between all points of the cube (uint8, read-only)."""
     k = np.arange(2 ** D)
@@ -174,7 +174,7 @@ def augmentation_complexity(D: int, alpha: float) -> float:
 
 # --------------------------------------------------------------------------- Walsh analysis
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def walsh_subsets(D: int, max_degree: int) -> tuple[tuple[int, ...], ...]:
     """All subsets ``S`` of ``{0..D-1}`` with ``|S| <= max_degree``, by degree then lexicographically.
 
@@ -222,7 +222,7 @@ def target_values(D: int = 10) -> np.ndarray:
     return _target_values(check_int("D", D, 3, D_MAX))
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _target_values(D: int) -> np.ndarray:
     s = 1.0 - 2.0 * cube(D)
     out = np.zeros(s.shape[0])
@@ -352,7 +352,7 @@ def probe_top_d(D: int, idx, y, max_degree: int) -> np.ndarray:
         return Phi @ w
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _features(D: int, q: int) -> np.ndarray:
     F = walsh_features(cube(D), q)
     F.flags.writeable = False
@@ -422,7 +422,7 @@ def _one_alpha(D: int, alpha: float, idx: np.ndarray, y: np.ndarray, f: np.ndarr
     return out[0], out[1], mu
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(D: int = 10, alphas: tuple[float, ...] = ALPHAS, ns: tuple[int, ...] = (50, 200),
                seeds: int = 10,
                probe_sizes: tuple[int, ...] = (20, 40, 70, 120, 200, 300, 450, 600, 800, 1000),
@@ -475,7 +475,7 @@ _D = 10
 _ENERGY = {len(S): c * c for S, c in TARGET}          # target energy per degree
 
 
-@functools.lru_cache(maxsize=256)
+@cached(maxsize=256)
 def _widget_probe(n: int, q: int) -> np.ndarray:
     """Top-d probe of the widget's sample (independent of alpha: cached per ``(n, q)``)."""
     idx, y = sample(_D, n, 0)

@@ -19,7 +19,6 @@ the chapter's experiment (:func:`simulate`, :func:`experiment`) and its interact
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 from scipy import linalg
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..widgets import Choice, IntSlider, LogSlider
@@ -297,7 +297,7 @@ def simulate(lams=(1, 2, 4, 8, 16, 32, 64), widths=(100, 400, 1600), ks=(1, 4, 1
                       kappa=kappa, predicted=predicted)
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(lams=(1, 2, 4, 8, 16, 32, 64), widths=(100, 400, 1600), ks=(1, 4, 16),
                M: int = 1001, ridge: float = 1e-8, n_freq: int = 32, seed: int = 0) -> Experiment:
     """:func:`simulate`, cached on its arguments: the chapter's one heavy step."""
@@ -312,14 +312,14 @@ _W_WIDTHS = (50, 100, 200, 400, 800, 1600)
 _W_K = np.arange(1, 33)
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def _w_grids() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     x = np.linspace(-1.0, 1.0, _W_M)
     xt = 0.5 * (x[1:] + x[:-1])
     return x, xt, np.sin(np.pi * np.outer(x, _W_K)), np.sin(np.pi * np.outer(xt, _W_K))
 
 
-@functools.lru_cache(maxsize=len(_W_LAMS) * len(_W_WIDTHS))
+@cached(maxsize=len(_W_LAMS) * len(_W_WIDTHS))
 def _w_fit(i_lam: int, N: int) -> tuple[np.ndarray, np.ndarray]:
     """Fits of all 32 targets ``sin(pi k x)`` at one (lam, N): test-grid curves and errors."""
     x, xt, Y, Yt = _w_grids()

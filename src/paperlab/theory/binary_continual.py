@@ -42,7 +42,6 @@ the task-1 fields.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 
@@ -51,6 +50,7 @@ from matplotlib.figure import Figure
 from scipy.special import log_ndtr
 from threadpoolctl import threadpool_limits
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..widgets import FloatSlider, LogSlider
@@ -282,7 +282,7 @@ def test_error(m, T, n_test: int = 4000, seed: int = 0) -> float:
     return float(_errors(m[None, :], T, check_int("n_test", n_test, 1), check_int("seed", seed, 0))[0])
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _test_inputs(N: int, n_test: int, seed: int) -> np.ndarray:
     X = np.random.default_rng(seed).integers(0, 2, size=(n_test, N)).astype(float) * 2.0 - 1.0
     X.flags.writeable = False
@@ -375,7 +375,7 @@ def continual_run(N: int = 401, alpha: float = 2.0, rho: float = 0.5,
     return run
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _task1(N: int, P: int, steps: int, lr: float, seed: int) -> np.ndarray:
     """Task-1 fields (uniform prior, beta = 1); ``T1`` and its data do not depend on ``rho``."""
     T1, _ = make_teachers(N, 0.0, seed)
@@ -385,7 +385,7 @@ def _task1(N: int, P: int, steps: int, lr: float, seed: int) -> np.ndarray:
     return th1
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def experiment(seed: int = 0, N: int = 401, alpha: float = 2.0,
                rhos: tuple = (0.2, 0.5, 0.8)) -> dict:
     """The chapter's experiment (cached): :func:`continual_run` for each ``rho``, both penalties."""
@@ -403,7 +403,7 @@ def _round(x: float) -> float:
     return float(f"{x:.3g}")
 
 
-@functools.lru_cache(maxsize=32)
+@cached(maxsize=32)
 def _w_task1(alpha: float):
     P = max(1, int(round(alpha * _W_N)))
     T1, _ = make_teachers(_W_N, 0.0, 0)          # T1 does not depend on rho (same random stream)
@@ -412,7 +412,7 @@ def _w_task1(alpha: float):
     return th1, P
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _w_task2(alpha: float, rho: float):
     th1, P = _w_task1(alpha)
     T1, T2 = make_teachers(_W_N, rho, 0)
@@ -424,7 +424,7 @@ def _w_task2(alpha: float, rho: float):
     return T1, T2, X2, y2, e1, e2
 
 
-@functools.lru_cache(maxsize=256)
+@cached(maxsize=256)
 def _w_point(beta: float, alpha: float, rho: float):
     th1, _ = _w_task1(alpha)
     T1, T2, X2, y2, _, _ = _w_task2(alpha, rho)

@@ -26,13 +26,13 @@ functions :func:`T_tau`; with Jensen's inequality it yields the H-consistency bo
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider, IntSlider, LogSlider
@@ -352,7 +352,7 @@ def minimizability_gap(model_class: LinearScores, p, tau: float, steps: int = 40
 
 # --------------------------------------------------------------------------- the chapter's problem
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def problem(n_inputs: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The chapter's 3-class problem on a finite input set: ``(phi, p)``.
 
@@ -384,7 +384,7 @@ class Experiment:
     gaps: dict            # tau -> array over radii of R*_tau(H_r) - E_x C*_tau(x)
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def _experiment(size: int, seed: int, steps: int, radii: tuple) -> Experiment:
     family = check_family(size=size, seed=seed)
     phi, P = problem(seed=seed)
@@ -424,20 +424,20 @@ def experiment(size: int = 100_000, seed: int = 0, steps: int = 300,
 _N_DRAW = 10_000
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _base_draws():
     rng = np.random.default_rng(0)
     return (10.0 ** rng.uniform(-4, 1, size=(_N_DRAW, 1)),
             rng.standard_normal((_N_DRAW, 10)))
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _dirichlet(n: int, alpha: float) -> np.ndarray:
     G = np.random.default_rng([1, n]).gamma(alpha, size=(_N_DRAW, n)) + 1e-300
     return G / G.sum(1, keepdims=True)
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _t_grid(n: int) -> dict:
     t = np.linspace(0.02, 1, 50)
     return {tau: np.log10(T_tau(t, tau, n)) for tau in np.round(np.arange(0, 2.01, 0.25), 2)}

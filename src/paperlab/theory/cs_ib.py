@@ -27,7 +27,6 @@ This module holds
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 
@@ -36,6 +35,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..nets import fit, mlp, one_thread
@@ -298,7 +298,7 @@ def fgsm_rmse(model: CSIBNet, X, y, eps: float) -> float:
 
 # --------------------------------------------------------------------------- data and experiment
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def diabetes_split(seed: int = 0, test_fraction: float = 0.3) -> tuple[np.ndarray, ...]:
     """scikit-learn's bundled diabetes data (442 patients, 10 features), split 70/30 at random.
 
@@ -348,7 +348,7 @@ class Experiment:
         return min(rs, key=lambda r: self.test_rmse[prediction, r])
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(seed: int = 0, steps: int = 150, r_grid: tuple[float, ...] = R_GRID,
                mse_r_grid: tuple[float, ...] = (0.0, 0.1)) -> Experiment:
     """The chapter's experiment: CS-IB for each ``r`` in ``r_grid`` and the baselines MSE + r * QMI

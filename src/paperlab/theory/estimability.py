@@ -27,13 +27,13 @@ instance of that idea, the one the chapter runs:
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import IntSlider, LogSlider
@@ -163,7 +163,7 @@ def simulate_parity_erm(d: int, m: int, trials: int = 5000,
 
 # --------------------------------------------------------------------------- exact laws
 
-@functools.lru_cache(maxsize=512)
+@cached(maxsize=512)
 def _rank_law(d: int, m: int) -> np.ndarray:
     P = np.zeros(min(d, m) + 1)
     P[0] = 1.0
@@ -306,7 +306,7 @@ class Experiment:
                 "train_error_error": float(self.train_error_error[i])}
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _experiment(d: int, ms: tuple, trials: int, seed: int) -> Experiment:
     ps, bs, te, counts, given = [], [], [], {}, {}
     for m in ms:
@@ -346,7 +346,7 @@ _SIM_D_MAX = 16
 _SIM_TRIALS = 400
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _curves(d: int, delta: float) -> dict:
     ms = np.arange(1, _M_MAX + 1)
     return {"ms": ms,
@@ -356,7 +356,7 @@ def _curves(d: int, delta: float) -> dict:
             "occam": occam_bound(0.0, d * math.log(2.0), ms, delta)}
 
 
-@functools.lru_cache(maxsize=32)
+@cached(maxsize=32)
 def _sim_dots(d: int) -> tuple[np.ndarray, np.ndarray]:
     ms = np.arange(1, min(2 * d, _M_MAX) + 1, 2 if d > 12 else 1)
     return ms, np.array([np.mean(simulate_parity_erm(d, int(m), _SIM_TRIALS, 0)[0] == 0)

@@ -25,7 +25,6 @@ The baseline is kernel ridge regression with a Gaussian kernel (:func:`kernel_ri
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import linalg
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..threads import one_thread
@@ -362,7 +362,7 @@ def _test_set(d: int, seed: int, n: int = 6000) -> np.ndarray:
     return np.random.default_rng((seed, d, 99)).standard_normal((n, d))
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(d: int = 20, ns: tuple[int, ...] = (500, 2000, 8000, 32000),
                ns_krr: tuple[int, ...] = (500, 1000, 2000), ds: tuple[int, ...] = (16, 24, 32, 48),
                ratios: tuple[float, ...] = (1, 2, 4, 8, 16, 32), seeds: tuple[int, ...] = (0, 1, 2, 3),
@@ -408,7 +408,7 @@ def experiment(d: int = 20, ns: tuple[int, ...] = (500, 2000, 8000, 32000),
 
 # --------------------------------------------------------------------------- interactive figure
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _widget_data(d: int, n: int) -> tuple:
     """Data, test set and the stage-1 feature for the widget (cached per ``(d, n)``)."""
     t = make_target(d, "z3+z", 0)

@@ -31,7 +31,6 @@ figure (:func:`draw`, :data:`SLIDERS`).
 """
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import linalg, special, stats
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import binary_digits
@@ -317,7 +317,7 @@ def exact_mse_draws(X_train, Y_train, X_test, Y_test, lengthscale: float, N: int
 TASKS = ("d = 2", "d = 4", "d = 8", "d = 16", "digits 0/1")
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def task(name: str, seed: int = 0) -> Task:
     """One of :data:`TASKS` (64 training and 128 test points), cached."""
     check_choice("name", name, TASKS)
@@ -342,7 +342,7 @@ class Measurement:
             return inductive_bias_bits(eps, self.params)
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def measure(name: str, factor: float = 1.0, S: int = 10_000, seed: int = 0) -> Measurement:
     """Sample ``S`` hypotheses for task ``name`` at length scale ``factor`` times its base
     length scale, with :data:`TAU2`, and fit Eq. (3). Cached: the chapter's heavy step."""
@@ -362,7 +362,7 @@ _FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
 _EGRID = np.linspace(0.02, 2.5, 160)
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _widget(name: str, factor: float):
     m = measure(name, factor, S=_W_S, seed=0)
     df, nc, sc = m.params
@@ -380,7 +380,7 @@ def _widget(name: str, factor: float):
     return m, counts, edges, xs, pdf, curve, emp
 
 
-@functools.lru_cache(maxsize=len(TASKS))
+@cached(maxsize=len(TASKS))
 def _widget_task(name: str) -> None:
     """Fill the widget's cache for every length scale of task ``name`` at its first redraw
     (about half a second once per task), so moving the other sliders only plots."""

@@ -42,7 +42,6 @@ figure (:func:`draw`, :data:`SLIDERS`).
 """
 from __future__ import annotations
 
-import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy.special import ndtr
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider, IntSlider, LogSlider
@@ -325,7 +325,7 @@ class Experiment:
         return {"bound": bound, "gap": gap}
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def experiment(L: int = 8, seed: int = 0, n_mc: int = 100_000) -> Experiment:
     """The chapter's experiment (cached): the grid of the spec, a noise sweep and an ``n`` sweep.
 
@@ -375,12 +375,12 @@ _W_D = 10          # dimension of the interactive figure
 _W_MC = 10_000     # cached standard-normal draws; w = mu + z / sqrt(n)
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _widget_z() -> np.ndarray:
     return np.random.default_rng(0).standard_normal((_W_MC, _W_D))
 
 
-@functools.lru_cache(maxsize=512)
+@cached(maxsize=512)
 def _widget(s: float, L: int, n: int, g: float) -> tuple[np.ndarray, float, float, float]:
     mu = unit_mean(_W_D)
     w = mu + _widget_z() / math.sqrt(n)

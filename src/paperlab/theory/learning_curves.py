@@ -28,13 +28,13 @@ are simplified operational versions of the paper's definitions (see the chapter)
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 from scipy.optimize import least_squares
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider, IntSlider, LogSlider
@@ -208,7 +208,7 @@ class Corpus:
     n_words: int
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def make_corpus(seed: int = 0, n_tags: int = 12, n_words: int = 10000, train_tokens: int = 30000,
                 test_tokens: int = 5000, length: int = 20, zipf: float = 1.5,
                 ambiguity: float = 0.3) -> Corpus:
@@ -380,7 +380,7 @@ class Experiment:
                 float(np.nanmean(np.abs(self.preds_out_anchored[k:] - self.final))))
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def experiment(seed: int = 0, tau: float = 0.002, outlier_level: int = 12, drop: float = 0.03,
                anchor_weight: float = 10.0) -> Experiment:
     """The chapter's experiment at ``seed`` (cached): the curve of :func:`hmm_tagging_curve`
@@ -402,12 +402,12 @@ def experiment(seed: int = 0, tau: float = 0.002, outlier_level: int = 12, drop:
 
 # --------------------------------------------------------------------------- interactive figure
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _widget_curve() -> tuple[np.ndarray, np.ndarray]:
     return hmm_tagging_curve(0)
 
 
-@functools.lru_cache(maxsize=256)
+@cached(maxsize=256)
 def _widget_fits(anchor_weight: float, outlier_level: int):
     x, acc = _widget_curve()
     obs = acc if outlier_level == 0 else with_outlier(acc, outlier_level, 0.03)

@@ -29,12 +29,12 @@ the paper's upper bounds analyse its own networks and training procedure.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..threads import one_thread
@@ -297,7 +297,7 @@ class Experiment:
         return np.array([samples_needed(self.mean(arch, k), self.ns, target) for k in self.ks])
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(ks: tuple[int, ...] = (4, 8, 16), ns: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512, 1024),
                seeds: tuple[int, ...] = (0, 1), d: int = 8, sigma: float = 0.35, steps: int = 200,
                m: int = 4) -> Experiment:

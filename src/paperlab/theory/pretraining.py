@@ -31,13 +31,13 @@ The baseline is supervised ERM over the composed class ``Phi o Psi``: here every
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider, IntSlider, LogSlider
@@ -353,7 +353,7 @@ def _run_grid(d, r, ns, ms, reps, seed, scale, sigma, sigma_y) -> Grid:
                 oracle=downstream(M_true))
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(d: int = 50, r: int = 3, reps: int = 20, seed: int = 0, scale: float = 0.3) -> Grid:
     """The chapter's experiment: :func:`run_grid` on :data:`NS` x :data:`MS`, cached."""
     return run_grid(d=d, r=r, ns=NS, ms=MS, reps=reps, seed=seed, scale=scale)
@@ -367,7 +367,7 @@ _W_NS: tuple[int, ...] = (10, 14, 20, 28, 40, 57, 80, 160, 320)
 _W_REPS = 8
 
 
-@functools.lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _widget_grid(r: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     g = run_grid(50, r, _W_NS, (0,) + _W_MS, _W_REPS, 0, scale=scale)
     med = np.median(g.excess, axis=0)                 # (1 + len(_W_MS), len(_W_NS))

@@ -25,7 +25,6 @@ experiment (:func:`simulate`, :func:`experiment`) and its interactive figure (:f
 """
 from __future__ import annotations
 
-import functools
 import warnings
 from dataclasses import dataclass
 
@@ -35,6 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator
 from scipy import stats
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..widgets import Choice, FloatSlider
@@ -368,7 +368,7 @@ def simulate(K: int = 50_000, seed: int = 0, tasks: tuple[str, ...] = TASKS) -> 
     return Experiment(K=K, seed=seed, losses=losses, best=best, accuracy=acc, n_train=n)
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def experiment(K: int = 50_000, seed: int = 0, tasks: tuple[str, ...] = TASKS) -> Experiment:
     """:func:`simulate`, cached on its arguments: the chapter's one heavy step."""
     return simulate(K=K, seed=seed, tasks=tuple(tasks))
@@ -381,7 +381,7 @@ _SHORT = {TASKS[0]: "η = 0", TASKS[1]: "η = 0.1", TASKS[2]: "η = 0.2", TASKS[
           TASKS[4]: "breast cancer", TASKS[5]: "wine", TASKS[6]: "iris"}
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _curves() -> dict[str, np.ndarray]:
     """log10 of the ratio on a grid of theta for every task, from the cached experiment."""
     res = experiment()
@@ -393,7 +393,7 @@ def _curves() -> dict[str, np.ndarray]:
     return out
 
 
-@functools.lru_cache(maxsize=len(TASKS))
+@cached(maxsize=len(TASKS))
 def _histogram(task: str) -> tuple[np.ndarray, np.ndarray]:
     res = experiment()
     b = res.best[task]

@@ -30,7 +30,6 @@ losses at nine batch sizes give ``S_min, E_min`` per target (:func:`fit_critical
 """
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..cache import cached
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider, LogSlider
@@ -79,7 +79,7 @@ def learning_rate(N: int, B: float, a: float = A, eta0: float = ETA0) -> float:
     return eta0 / (1.0 + 2.0 * tr / B)
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _zeta(b: float) -> float:
     """``sum_{i >= 1} i^-b``: 2^20 terms explicitly, the rest by the Euler-Maclaurin integral."""
     M = _TAIL_TERMS
@@ -351,7 +351,7 @@ class Experiment:
         return out
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def experiment(a: float = A, b: float = B_EXP, big_N: int = 4096,
                big_batches: tuple[int, ...] = (8, 32), big_steps: int = 20000,
                targets: tuple[float, ...] = (2.0, 1.6, 1.3, 1.1),
@@ -383,12 +383,12 @@ _A_GRID = (1.05, 1.1, 1.2, 1.3, 1.4, 1.5)
 _STEPS = 8000
 
 
-@functools.lru_cache(maxsize=len(_A_GRID))
+@cached(maxsize=len(_A_GRID))
 def _consts(a: float) -> Constants:
     return fit_constants(a, B_EXP)
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _all_consts() -> None:
     """Fit the constants for every spectrum exponent of the slider at the first redraw."""
     for a in _A_GRID:

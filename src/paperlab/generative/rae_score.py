@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
-from threadpoolctl import threadpool_limits
 
 from ..cache import cached
+from ..threads import one_thread
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..data import GaussianMixture
@@ -348,12 +348,6 @@ SAMPLE_RIDGE = 1e-3
 DAE_POINTS = 4000
 
 
-def _one_thread():
-    """BLAS on one thread: these are small matrices, and on a loaded two-core machine a
-    multi-threaded BLAS spends most of its time waiting (about 10 times slower here)."""
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 @cached(maxsize=8)
 def _dataset(data: str, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
     check_choice("data", data, DATA)
@@ -423,7 +417,7 @@ def experiment(seed: int = 0, n_basis: int = N_BASIS, mh_sigma: float = 0.1, mh_
     by quadrature and from ``n = 2000`` samples, and the approximate MH chain from ``x0 = 0``."""
     seed = check_int("seed", seed, 0)
     errors, slopes = {}, {}
-    with _one_thread():
+    with one_thread():
         for method in ("contractive", "denoising"):
             for data in ("quadrature", "n=2000"):
                 e = np.array([score_error(fit(method, data, s, n_basis, seed)) for s in SIGMAS])
@@ -470,7 +464,7 @@ def draw(sigma: float = 0.1, n_basis: int = N_BASIS, data: str = "quadrature") -
     sigma = float(f"{check_real('sigma', sigma, 0.01, 1.0):.3g}")
     n_basis = check_int("n_basis", n_basis, 2, 200)
     check_choice("data", data, DATA)
-    with _one_thread():
+    with one_thread():
         cae, dae, e_c, e_d = _widget_fits(sigma, n_basis, data)
         curves = np.array([_widget_fits(s, n_basis, data)[2:] for s in _GRID])
     s_true, p, _ = _truth()

@@ -113,17 +113,22 @@ def oomd(grad_oracle: GradOracle, T: int, x0, *, radius: float = 1.0, L: float =
     return (xs, etas) if return_steps else xs
 
 
-def ogd(grad_oracle: GradOracle, T: int, x0, *, radius: float = 1.0, G: float = 1.0,
+def ogd(grad_oracle: GradOracle, T: int, x0, *, radius: float = 1.0, G=1.0,
         return_steps: bool = False):
     """Online gradient descent (Zinkevich, 2003), the chapter's baseline.
 
     ``x_{t+1} = Pi(x_t - eta_t grad f_t(x_t))`` with the textbook step ``eta_t = D / (G sqrt(t))``
-    (``D = 2 radius``, ``G`` a bound on the gradient norms), which gives ``O(D G sqrt(T))``
+    (``D = 2 radius``, ``G`` a bound on the gradient norms, a number or one per run of a batch), which gives ``O(D G sqrt(T))``
     regret on any convex stream. Same conventions as :func:`oomd`. Explained in chapter
     ``optimistic-omd-sea``.
     """
     T, x0, radius = _check_run(T, x0, radius)
-    G = check_real("G", G, 0.0, lo_open=True)
+    if np.ndim(G) == 0:
+        G = check_real("G", G, 0.0, lo_open=True)
+    else:                                  # one bound per run of a batch: shape x0.shape[:-1]
+        G = check_array("G", G, shape=x0.shape[:-1])
+        if np.any(G <= 0):
+            raise ValueError("G must be positive (a bound on the gradient norms)")
     D = 2 * radius
     x = x0.copy()
     xs = np.empty((T,) + x0.shape)
@@ -131,7 +136,7 @@ def ogd(grad_oracle: GradOracle, T: int, x0, *, radius: float = 1.0, G: float = 
     for t in range(T):
         eta = D / (G * math.sqrt(t + 1))
         xs[t], etas[t] = x, eta
-        x = project_ball(x - eta * _call(grad_oracle, t, x), radius)
+        x = project_ball(x - np.asarray(eta)[..., None] * _call(grad_oracle, t, x), radius)
     return (xs, etas) if return_steps else xs
 
 
@@ -399,17 +404,8 @@ def _experiment(T: int, seeds: tuple[int, ...], d: int, n_horizons: int) -> Expe
 
 
 def _ogd_rows(batch: SEAStream, T: int, x0: np.ndarray, steps: bool = False):
-    """OGD on a batched stream with each run's own gradient bound ``G`` (vectorised :func:`ogd`)."""
-    G = batch.G
-    D = 2 * batch.radius
-    x = x0.copy()
-    xs = np.empty((T,) + x0.shape)
-    etas = np.empty((T,) + x0.shape[:-1])
-    for t in range(T):
-        eta = D / (G * math.sqrt(t + 1))
-        xs[t], etas[t] = x, eta
-        x = project_ball(x - eta[:, None] * batch.grad(t, x), batch.radius)
-    return (xs, etas) if steps else xs
+    """:func:`ogd` on a batched stream, each run with its own gradient bound ``G``."""
+    return ogd(batch.grad, T, x0, radius=batch.radius, G=batch.G, return_steps=steps)
 
 
 # --------------------------------------------------------------------------- interactive figure

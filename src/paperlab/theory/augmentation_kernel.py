@@ -41,9 +41,9 @@ from itertools import combinations
 import numpy as np
 from matplotlib.figure import Figure
 from scipy import linalg
-from threadpoolctl import threadpool_limits
 
 from ..cache import cached
+from ..threads import one_thread
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider, IntSlider, LogSlider
@@ -288,7 +288,7 @@ def krr_fixed(K, idx, y, ridge: float) -> np.ndarray:
     Ka, ia, ya = _check_train(K, idx, y)
     mu = check_real("ridge", ridge, 0.0, lo_open=True)
     n = ia.size
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_thread():
         A = Ka[np.ix_(ia, ia)] + n * mu * np.eye(n)
         c = linalg.cho_solve(linalg.cho_factor(A, lower=True), ya)
         return Ka[:, ia] @ c
@@ -326,7 +326,7 @@ def krr_cv(K, idx, y, ridges: Sequence[float] = RIDGES) -> tuple[np.ndarray, flo
     r = check_array("ridges", ridges, ndim=1)
     if r.size == 0 or np.any(r <= 0):
         raise ValueError("ridges must be a non-empty list of positive numbers")
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_thread():
         err = _loo_errors(Ka[np.ix_(ia, ia)], ya, r)
     mu = float(r[int(np.argmin(err))])
     return krr_fixed(Ka, ia, ya, mu), mu
@@ -347,7 +347,7 @@ def probe_top_d(D: int, idx, y, max_degree: int) -> np.ndarray:
     ya = check_array("y", y, ndim=1)
     if ya.size != ia.size:
         raise ValueError(f"y must have one label per training index ({ia.size}), got {ya.size}")
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_thread():
         w = ridge_solve(Phi[ia], ya, 0.0)
         return Phi @ w
 
@@ -446,7 +446,7 @@ def experiment(D: int = 10, alphas: tuple[float, ...] = ALPHAS, ns: tuple[int, .
     f = target_values(D)
     ridges = np.asarray(RIDGES)
     cv, fx, mus = {}, {}, {}
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_thread():
         for n in ns:
             cv[n], fx[n], mus[n] = (np.zeros((seeds, len(al))) for _ in range(3))
             for s in range(seeds):
@@ -495,7 +495,7 @@ def draw(alpha: float = 0.2, n: float = 200, q: int = 2) -> Figure:
     q = check_int("q", q, 1, 3)
     idx, y = sample(_D, n, 0)
     K_cols = flip_kernel(_D, alpha, None, idx)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_thread():
         Ktr = K_cols[idx]
         c = linalg.cho_solve(linalg.cho_factor(Ktr + SIGMA ** 2 * np.eye(n), lower=True), y)
         pred_krr = K_cols @ c

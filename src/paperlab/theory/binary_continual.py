@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from matplotlib.figure import Figure
 from scipy.special import log_ndtr
-from threadpoolctl import threadpool_limits
 
 from ..cache import cached
+from ..threads import one_thread
 from .. import plotting
 from .._validate import check_array, check_choice, check_int, check_real
 from ..widgets import FloatSlider, LogSlider
@@ -243,7 +243,7 @@ def train_fields(X, y, theta_prev=None, beta=1.0, steps: int = 600, lr: float = 
     b1, b2 = 0.9, 0.999
     # One BLAS thread: these products are small, and on a loaded two-core machine a threaded
     # BLAS makes them up to twenty times slower.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_thread():
         for k in range(1, steps + 1):
             g = _grad(theta, X, y, t0, betas, ewc)
             m1 = b1 * m1 + (1 - b1) * g
@@ -292,7 +292,7 @@ def _test_inputs(N: int, n_test: int, seed: int) -> np.ndarray:
 def _errors(M: np.ndarray, T: np.ndarray, n_test: int, seed: int) -> np.ndarray:
     """Test errors of the students ``sign(M[k])`` (one per row) against teacher ``T``."""
     X = _test_inputs(T.size, n_test, seed)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_thread():
         out = _pm1_sign(X @ _pm1_sign(M).T) != _pm1_sign(X @ T)[:, None]
     return out.mean(0)
 

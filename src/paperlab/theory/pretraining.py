@@ -35,9 +35,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from matplotlib.figure import Figure
-from threadpoolctl import threadpool_limits
 
 from ..cache import cached
+from ..threads import one_thread
 from .. import plotting
 from .._validate import check_array, check_int, check_real
 from ..widgets import FloatSlider, IntSlider, LogSlider
@@ -289,7 +289,7 @@ def run_grid(d: int = 50, r: int = 3, ns=NS, ms=MS, reps: int = 20, seed: int = 
     run at once as stacked arrays (on one BLAS thread: these matrices are small, and threads only
     add overhead).
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_thread():
         return _run_grid(d, r, ns, ms, reps, seed, scale, sigma, sigma_y)
 
 
